@@ -1,0 +1,284 @@
+"""A sans-I/O JSON-RPC 2.0 peer for the EPOS Data API's WebSocket.
+
+Text in, typed events out; requests, results and errors built as text to send. It never touches a
+socket and never raises on bad input, so the EPOS connector and the platform gateway share it, and it
+is tested with plain strings (like the ``websockets`` protocol objects).
+
+The connection is symmetric in a way that matters: the EPOS opens the socket but *answers* requests;
+the platform accepts the socket but *sends* them. One :class:`Peer` does both.
+
+Dojo's envelope differs from plain JSON-RPC 2.0 in ways the spec documents (domain notes §7):
+
+* replies carry the request's ``method`` (spec defect #21): we always send it, and accept replies
+  without it;
+* an error reply's ``error`` is an EPOSError, not ``{code, message}`` (spec defect #23), and has no
+  ``result`` (spec defect #22);
+* ``id`` is typed as a string (spec defect #24): we send UUID strings and echo any string or integer
+  id unchanged; a frame whose id cannot be recovered is reported, never answered (there is no null id
+  in Dojo's schema);
+* there are no notifications and no batches.
+
+Usage::
+
+    peer = Peer()
+    peer.receive_text(frame)
+    for event in peer.events_received():
+        if isinstance(event, Request):
+            peer.send_result(event.id, event.method, {...})
+    for text in peer.data_to_send():
+        await ws.send(text)
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dojo_epos.contract.errors import EposError, ErrorType
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "JSONRPC_VERSION",
+    "ErrorReply",
+    "Event",
+    "InvalidFrame",
+    "Peer",
+    "Request",
+    "Result",
+    "encode",
+]
+
+JSONRPC_VERSION = "2.0"
+#: Frames longer than this (in UTF-8 bytes) are refused unread. Dojo documents no limit; 1 MiB holds
+#: an order with thousands of lines.
+DEFAULT_MAX_FRAME_BYTES = 1024 * 1024
+
+Id = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request from the other side; answer it with :meth:`Peer.send_result` or ``send_error``.
+
+    ``params`` is ``None`` when the frame had none (only ListAreas allows that: spec defect #26).
+    """
+
+    id: Id
+    method: str
+    params: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A successful reply to a request this peer sent; ``method`` is the one we sent."""
+
+    id: Id
+    method: str
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """An error reply to a request this peer sent, its EPOSError already parsed."""
+
+    id: Id
+    method: str
+    error: EposError
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidFrame:
+    """A frame that could not be used, and why.
+
+    ``error`` is set when the frame was a request whose ``id`` could be recovered: the peer should
+    answer it with that error (:meth:`Peer.reply_invalid` does). Otherwise nothing can be answered,
+    and the frame is only to be logged and counted (garbage, a reply to an unknown or expired id).
+    """
+
+    reason: str
+    id: Id | None = None
+    method: str | None = None
+    error: EposError | None = None
+    excerpt: str = ""
+
+
+Event = Request | Result | ErrorReply | InvalidFrame
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Compact JSON text, as sent on the wire."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _valid_id(value: Any) -> bool:
+    return (isinstance(value, str) and len(value) <= 256) or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )
+
+
+@dataclass
+class Peer:
+    """One end of a JSON-RPC conversation: parses incoming text and builds outgoing text."""
+
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    _pending: dict[Id, str] = field(default_factory=dict, init=False, repr=False)
+    _events: list[Event] = field(default_factory=list, init=False, repr=False)
+    _outgoing: list[str] = field(default_factory=list, init=False, repr=False)
+
+    # -- incoming ---------------------------------------------------------------------------
+
+    def receive_text(self, data: str | bytes) -> None:
+        """Feed one frame (text, or bytes that should be UTF-8 JSON). Never raises."""
+        if isinstance(data, bytes | bytearray | memoryview):
+            raw = bytes(data)
+            if len(raw) > self.max_frame_bytes:
+                self._invalid(f"frame of {len(raw)} bytes exceeds {self.max_frame_bytes}")
+                return
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self._invalid("binary frame is not UTF-8 text")
+                return
+        else:
+            text = data
+            # Cheap bound first: a str of n code points is at least n UTF-8 bytes.
+            if len(text) > self.max_frame_bytes or (
+                len(text) * 4 > self.max_frame_bytes
+                and len(text.encode("utf-8", "surrogatepass")) > self.max_frame_bytes
+            ):
+                self._invalid(f"frame exceeds {self.max_frame_bytes} bytes")
+                return
+        try:
+            message = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            self._invalid(f"not JSON: {type(exc).__name__}", excerpt=text)
+            return
+        if not isinstance(message, dict):
+            self._invalid(f"a frame must be a JSON object, not {type(message).__name__}", excerpt=text)
+            return
+        self._dispatch(message, text)
+
+    def events_received(self) -> list[Event]:
+        """Events parsed since the last call, in order."""
+        events, self._events = self._events, []
+        return events
+
+    def _invalid(
+        self,
+        reason: str,
+        *,
+        id: Id | None = None,
+        method: str | None = None,
+        replyable: bool = False,
+        excerpt: str = "",
+    ) -> None:
+        error = EposError(ErrorType.INVALID_REQUEST, reason) if replyable else None
+        self._events.append(InvalidFrame(reason, id, method, error, excerpt[:200]))
+
+    def _dispatch(self, message: dict[str, Any], text: str) -> None:
+        raw_id = message.get("id")
+        has_id = _valid_id(raw_id)
+        msg_id: Id | None = raw_id if has_id else None
+        method = message.get("method")
+        method = method if isinstance(method, str) else None
+        is_reply = "result" in message or "error" in message
+
+        if "id" not in message or raw_id is None:
+            self._invalid("frame has no id (notifications are not part of this contract)",
+                          method=method, excerpt=text)
+            return
+        if not has_id:
+            self._invalid(f"id must be a string or integer, not {type(raw_id).__name__}",
+                          method=method, excerpt=text)
+            return
+        if not isinstance(message.get("jsonrpc"), str):
+            self._invalid("jsonrpc must be a string (\"2.0\")", id=msg_id, method=method,
+                          replyable=not is_reply, excerpt=text)
+            return
+        if is_reply:
+            self._dispatch_reply(message, msg_id, text)  # type: ignore[arg-type]  # checked above
+            return
+        if method is None:
+            self._invalid("request has no method (or it is not a string)", id=msg_id,
+                          replyable=True, excerpt=text)
+            return
+        params = message.get("params")
+        if params is not None and not isinstance(params, dict):
+            self._invalid("params must be an object", id=msg_id, method=method, replyable=True,
+                          excerpt=text)
+            return
+        assert msg_id is not None
+        self._events.append(Request(msg_id, method, params))
+
+    def _dispatch_reply(self, message: dict[str, Any], msg_id: Id, text: str) -> None:
+        sent_method = self._pending.get(msg_id)
+        if sent_method is None:
+            self._invalid(f"reply to an unknown or expired request id {msg_id!r}", excerpt=text)
+            return
+        if "result" in message and "error" in message:
+            del self._pending[msg_id]
+            self._events.append(
+                ErrorReply(msg_id, sent_method,
+                           EposError(ErrorType.UNEXPECTED_ERROR,
+                                     "reply carries both result and error (spec defect #22)")))
+            return
+        del self._pending[msg_id]
+        if "error" in message:
+            self._events.append(ErrorReply(msg_id, sent_method, EposError.from_wire(message["error"])))
+        else:
+            self._events.append(Result(msg_id, sent_method, message["result"]))
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    def send_request(self, method: str, params: dict[str, Any] | None = None) -> str:
+        """Queue a request; returns its id, which the matching reply event will carry."""
+        request_id = self.new_id()
+        message: dict[str, Any] = {"jsonrpc": JSONRPC_VERSION, "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        self._outgoing.append(encode(message))
+        self._pending[request_id] = method
+        return request_id
+
+    def forget(self, request_id: Id) -> bool:
+        """Stop waiting for a reply (time-out); a reply arriving later is an InvalidFrame."""
+        return self._pending.pop(request_id, None) is not None
+
+    @property
+    def pending(self) -> int:
+        """How many requests this peer sent that have not been answered or forgotten."""
+        return len(self._pending)
+
+    def send_result(self, request_id: Id, method: str, result: Any) -> None:
+        """Queue a successful reply, echoing the request's id and method (spec defect #21)."""
+        self._outgoing.append(encode(
+            {"jsonrpc": JSONRPC_VERSION, "id": request_id, "method": method, "result": result}))
+
+    def send_error(self, request_id: Id, method: str | None, error: EposError) -> None:
+        """Queue an error reply: ``error`` is the EPOSError object and there is no ``result``."""
+        self._outgoing.append(encode({
+            "jsonrpc": JSONRPC_VERSION,
+            "id": request_id,
+            "method": method or "",
+            "error": error.to_wire(),
+        }))
+
+    def reply_invalid(self, frame: InvalidFrame) -> bool:
+        """Answer an invalid frame if it can be answered; returns whether a reply was queued."""
+        if frame.error is None or frame.id is None:
+            return False
+        self.send_error(frame.id, frame.method, frame.error)
+        return True
+
+    def data_to_send(self) -> list[str]:
+        """Frames queued since the last call, in order; send each as one text frame."""
+        out, self._outgoing = self._outgoing, []
+        return out

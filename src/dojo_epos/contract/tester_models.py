@@ -1,0 +1,68 @@
+"""Models of the EPOS tester tool API (``/epos-tester-tool/flows``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, StrictBool
+
+from dojo_epos.contract.wire import WireModel
+
+__all__ = ["FlowDescription", "FlowResult", "Param", "RunFlowRequest", "Status", "StepResult"]
+
+_UUID_PATTERN = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
+
+
+class Status(StrEnum):
+    """Outcome of a flow or of one of its steps."""
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    TIMED_OUT = "TIMED_OUT"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+class Param(WireModel):
+    """A parameter a flow takes; ``default`` is a string whatever the type (spec defect #39)."""
+
+    name: str
+    type: str
+    required: StrictBool
+    description: str
+    default: str | None = None
+
+
+class FlowDescription(WireModel):
+    """A flow the tester can run, and its parameters."""
+
+    name: str
+    params: list[Param] = Field(default_factory=list)
+
+
+class RunFlowRequest(WireModel):
+    """POST /flows body: the flow's name and its parameter values."""
+
+    flow: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class StepResult(WireModel):
+    """One step of a flow run, with human-readable details."""
+
+    name: str
+    status: Status
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    additional_information: list[str] = Field(default_factory=list)
+
+
+class FlowResult(WireModel):
+    """A flow run: overall status and its steps. ``flowID`` keeps the spec's spelling."""
+
+    flow_id: Annotated[str, Field(pattern=_UUID_PATTERN)] = Field(alias="flowID")
+    flow_name: str
+    status: Status
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    steps: list[StepResult] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The EPOS side: one handler, served over REST (an ASGI app) and over the WebSocket connector."""
