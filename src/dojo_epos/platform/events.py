@@ -1,0 +1,119 @@
+"""Events both ways: POS events the EPOS posts to Dojo, and Dojo events delivered to the EPOS.
+
+``POST /epos/events`` takes an ``EventRequest``: ``OrderUpdated``, ``PartyUpdated`` or
+``ReservationUpdated`` with the id of what changed (domain notes §3.8). The spec does not tie the
+type to the event's shape; we require the pairs and answer 400 otherwise (spec defect #37). An
+accepted event is stored and the 200 answer echoes it.
+
+``GET /epos/events`` is a **local extension** (Dojo has no such endpoint): it lists the scope's
+received events, newest first, so an EPOS developer can see what the platform got.
+
+:func:`deliver_payment_intent_event` is the other direction: it sends ``HandleEvent`` for
+``payment_intent.created`` or ``payment_intent.status_updated`` to an EPOS that registered
+``HandleEvent:<type>``, over whichever transport it registered it on.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from dojo_epos.contract.errors import describe_validation_error
+from dojo_epos.contract.models import HandleEventParams, PaymentIntentEvent, RequestHeaders
+from dojo_epos.contract.platform_models import EventRequest
+from dojo_epos.platform._http import ApiError, authenticate, platform_of, read_json
+from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
+from dojo_epos.platform.store import utc_now
+
+__all__ = ["PAYMENT_INTENT_EVENTS", "deliver_payment_intent_event", "events_routes"]
+
+log = logging.getLogger("dojo_epos.platform.events")
+
+#: The Dojo event types an EPOS can subscribe to with ``HandleEvent:<type>``.
+PAYMENT_INTENT_EVENTS = ("payment_intent.created", "payment_intent.status_updated")
+
+_MAX_LIST = 500
+
+
+async def _post_event(request: Request) -> Response:
+    caller = authenticate(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    try:
+        event = EventRequest.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_request", describe_validation_error(exc)) from None
+    echo = event.to_wire()
+    stored = await platform_of(request).store.add_event(
+        caller.scope, str(event.event_type), echo["event"], caller.reseller_id)
+    log.info("%s: POS event %s %s (#%d)", caller.scope, event.event_type, echo["event"], stored.id)
+    return JSONResponse(echo)
+
+
+async def _list_events(request: Request) -> Response:
+    caller = authenticate(request)
+    raw_limit = request.query_params.get("limit", "100")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise ApiError(400, "invalid_request", "limit must be an integer") from None
+    if not 1 <= limit <= _MAX_LIST:
+        raise ApiError(400, "invalid_request", f"limit must be between 1 and {_MAX_LIST}")
+    events = await platform_of(request).store.events(caller.scope, limit)
+    return JSONResponse({"events": [
+        {"eventType": e.event_type, "event": e.event,
+         "receivedAt": e.received_at.isoformat().replace("+00:00", "Z"),
+         **({"resellerId": e.reseller_id} if e.reseller_id else {})}
+        for e in events
+    ]})
+
+
+def events_routes() -> list[BaseRoute]:
+    return [Route("/epos/events", _post_event, methods=["POST"]),
+            Route("/epos/events", _list_events, methods=["GET"])]
+
+
+async def deliver_payment_intent_event(
+    invoker: Invoker,
+    scope: Scope,
+    event_type: str,
+    data: PaymentIntentEvent | dict[str, Any],
+    *,
+    account_id: str | None = None,
+    event_id: str | None = None,
+    headers: RequestHeaders | None = None,
+) -> InvocationResult:
+    """Send one Dojo event to the scope's EPOS as ``HandleEvent:<event_type>``.
+
+    ``data`` is the payment intent (``paymentIntentId``, ``paymentStatus``, ``captureMode``).
+    The event gets a fresh ``id`` (the EPOS's de-duplication key) unless one is given; pass the
+    same ``event_id`` again to re-deliver (delivery is at least once). ``account_id`` defaults to
+    a name derived from the scope.
+    """
+    if event_type not in PAYMENT_INTENT_EVENTS:
+        return InvocationResult(
+            capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
+            detail=f"unknown event type {event_type!r}; expected one of {PAYMENT_INTENT_EVENTS}")
+    payload = data.to_wire() if isinstance(data, BaseModel) else dict(data)
+    params = {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "accountId": account_id or f"acc_{scope.key_fingerprint}",
+        "event": event_type,
+        "data": payload,
+        "createdAt": utc_now().isoformat().replace("+00:00", "Z"),
+    }
+    try:
+        model = HandleEventParams.model_validate(params)
+    except ValidationError as exc:
+        return InvocationResult(
+            capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
+            detail=f"event data: {describe_validation_error(exc)}")
+    return await invoker.invoke(scope, f"HandleEvent:{event_type}", model, headers)

@@ -1,0 +1,297 @@
+"""The WebSocket gateway at ``/epos``: where an EPOS connects, and how Dojo calls it back.
+
+The EPOS opens the socket (handshake headers ``Authorization: Basic <key>``, ``software-house-id``,
+optional ``reseller-id``; domain notes §3.10) and then *answers* JSON-RPC requests the platform sends.
+A refused handshake gets a real HTTP 401 or 400 before the upgrade (the ASGI WebSocket denial
+response), so a client sees the status instead of a socket that opens and dies.
+
+One live socket per :class:`Scope`: a newer connection replaces the older one, which is closed with
+code :data:`CLOSE_REPLACED` and a reason. Requests carry unique ids (the shared sans-I/O
+:class:`~dojo_epos.contract.jsonrpc.Peer` makes them) and replies are matched to waiting calls by id.
+Each call has a time-out; after it the id is forgotten, and a reply that comes later is counted as
+*late*. Replies to ids never sent, malformed frames and requests from the EPOS (the platform serves
+none) are logged and counted, never fatal. Keepalive pings are the server's job: uvicorn sends
+WebSocket pings every ``ping_interval`` seconds (see :func:`dojo_epos.platform.app.serve_platform`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketState
+
+from dojo_epos.contract.errors import EposError, ErrorType
+from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result
+from dojo_epos.platform.accounts import AuthFailure, KeyPolicy, Scope
+from dojo_epos.platform.store import utc_now
+
+__all__ = [
+    "CLOSE_REPLACED",
+    "CLOSE_SHUTDOWN",
+    "CallTimedOut",
+    "Connection",
+    "ConnectionLost",
+    "Counters",
+    "Gateway",
+    "NotConnected",
+]
+
+log = logging.getLogger("dojo_epos.platform.gateway")
+
+#: Close code for a socket replaced by a newer one of the same scope (a private-use code: an EPOS
+#: connector that sees it should not reconnect at once, or two connectors would evict each other).
+CLOSE_REPLACED = 4000
+#: Close code sent to every socket when the platform shuts down (RFC 6455 "going away").
+CLOSE_SHUTDOWN = 1001
+
+_UNKNOWN_REPLY = "reply to an unknown or expired request id"
+_EXPIRED_MEMORY = 1000  # timed-out ids remembered per socket, to tell late replies from strays
+
+
+class NotConnected(Exception):
+    """No live socket for the scope."""
+
+
+class ConnectionLost(Exception):
+    """The socket closed (or was replaced) before the reply came."""
+
+
+class CallTimedOut(Exception):
+    """No reply within the time-out; the request id is forgotten."""
+
+    def __init__(self, request_id: str, timeout: float) -> None:
+        super().__init__(f"no reply to {request_id} within {timeout:g} s")
+        self.request_id = request_id
+        self.timeout = timeout
+
+
+@dataclass
+class Counters:
+    """What happened on a socket (or, summed, on all of them), for the dashboard."""
+
+    requests_sent: int = 0
+    results: int = 0
+    error_replies: int = 0
+    timeouts: int = 0
+    late_replies: int = 0
+    unknown_replies: int = 0
+    malformed_frames: int = 0
+    requests_from_epos: int = 0
+
+
+class Connection:
+    """One accepted socket: its scope, its peer, the calls waiting on it, and its counters."""
+
+    def __init__(self, gateway: Gateway, websocket: WebSocket, scope: Scope,
+                 reseller_id: str | None) -> None:
+        self.gateway = gateway
+        self.websocket = websocket
+        self.scope = scope
+        self.reseller_id = reseller_id
+        self.connected_at: datetime = utc_now()
+        self.client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else ""
+        self.counters = Counters()
+        self.peer = Peer()
+        self.closed = False
+        self._pending: dict[str, asyncio.Future[Result | ErrorReply]] = {}
+        self._expired: deque[str] = deque(maxlen=_EXPIRED_MEMORY)
+        self._send_lock = asyncio.Lock()
+
+    def _count(self, name: str) -> None:
+        setattr(self.counters, name, getattr(self.counters, name) + 1)
+        setattr(self.gateway.totals, name, getattr(self.gateway.totals, name) + 1)
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-ready description for the dashboard (no secrets: the scope holds a hash)."""
+        return {
+            "environment": self.scope.environment.value,
+            "keyFingerprint": self.scope.key_fingerprint,
+            "softwareHouseId": self.scope.software_house_id,
+            "resellerId": self.reseller_id,
+            "client": self.client,
+            "connectedAt": self.connected_at.isoformat(),
+            "pending": len(self._pending),
+            "counters": asdict(self.counters),
+        }
+
+    async def _flush(self) -> None:
+        async with self._send_lock:
+            for text in self.peer.data_to_send():
+                await self.websocket.send_text(text)
+
+    async def call(self, method: str, params: dict[str, Any] | None,
+                   timeout: float) -> Result | ErrorReply:
+        """Send one request and wait for its reply (or raise CallTimedOut / ConnectionLost)."""
+        if self.closed:
+            raise ConnectionLost("the socket is closed")
+        future: asyncio.Future[Result | ErrorReply] = asyncio.get_running_loop().create_future()
+        async with self._send_lock:
+            request_id = self.peer.send_request(method, params)
+            self._pending[request_id] = future
+            self._count("requests_sent")
+            try:
+                for text in self.peer.data_to_send():
+                    await self.websocket.send_text(text)
+            except Exception as exc:  # any send failure means the socket is gone
+                self._pending.pop(request_id, None)
+                self.peer.forget(request_id)
+                raise ConnectionLost(f"sending failed: {type(exc).__name__}") from None
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self._count("timeouts")
+            self._expired.append(request_id)
+            raise CallTimedOut(request_id, timeout) from None
+        finally:
+            if self._pending.pop(request_id, None) is not None:
+                self.peer.forget(request_id)
+
+    async def handle_frame(self, data: str | bytes) -> None:
+        """Feed one incoming frame; answer what must be answered, count the rest."""
+        self.peer.receive_text(data)
+        for event in self.peer.events_received():
+            if isinstance(event, Result | ErrorReply):
+                self._count("results" if isinstance(event, Result) else "error_replies")
+                future = self._pending.pop(str(event.id), None)
+                if future is not None and not future.done():
+                    future.set_result(event)
+            elif isinstance(event, Request):
+                self._count("requests_from_epos")
+                log.warning("%s: the EPOS sent a request (%s); the platform serves no methods",
+                            self.scope, event.method)
+                self.peer.send_error(event.id, event.method, EposError(
+                    ErrorType.NOT_FOUND, "the platform serves no JSON-RPC methods"))
+            else:
+                self._invalid(event, data)
+        await self._flush()
+
+    def _invalid(self, frame: InvalidFrame, data: str | bytes) -> None:
+        if frame.reason.startswith(_UNKNOWN_REPLY):
+            reply_id = _id_of(data)
+            if reply_id is not None and reply_id in self._expired:
+                self._count("late_replies")
+                log.warning("%s: late reply to %s (after its time-out)", self.scope, reply_id)
+            else:
+                self._count("unknown_replies")
+                log.warning("%s: reply to an id never sent: %s", self.scope, reply_id)
+            return
+        self._count("malformed_frames")
+        log.warning("%s: malformed frame (%s): %r", self.scope, frame.reason, frame.excerpt[:120])
+        self.peer.reply_invalid(frame)
+
+    def fail_pending(self, reason: str) -> None:
+        self.closed = True
+        for request_id, future in list(self._pending.items()):
+            if not future.done():
+                future.set_exception(ConnectionLost(reason))
+            self.peer.forget(request_id)
+        self._pending.clear()
+
+    async def close(self, code: int, reason: str) -> None:
+        self.fail_pending(reason)
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            try:
+                await self.websocket.close(code, reason)
+            except Exception:  # already gone: nothing left to close
+                log.debug("%s: close after the socket went away", self.scope)
+
+
+def _id_of(data: str | bytes) -> str | None:
+    try:
+        value = json.loads(data).get("id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return str(value) if value is not None else None
+
+
+class Gateway:
+    """Accepts EPOS sockets and sends them calls; one live socket per scope."""
+
+    def __init__(self, keys: KeyPolicy, call_timeout: float = 10.0) -> None:
+        self.keys = keys
+        self.call_timeout = call_timeout
+        self.totals = Counters()
+        self.accepted = 0
+        self.refused = 0
+        self._live: dict[Scope, Connection] = {}
+
+    def connection(self, scope: Scope) -> Connection | None:
+        return self._live.get(scope)
+
+    def connections(self) -> list[Connection]:
+        return list(self._live.values())
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and live sockets, JSON-ready, for the dashboard."""
+        return {
+            "connected": len(self._live),
+            "accepted": self.accepted,
+            "refused": self.refused,
+            "totals": asdict(self.totals),
+            "sockets": [c.info() for c in self._live.values()],
+        }
+
+    async def call(self, scope: Scope, method: str, params: dict[str, Any] | None,
+                   timeout: float | None = None) -> Result | ErrorReply:
+        """Call ``method`` on the scope's live socket (NotConnected if there is none)."""
+        conn = self._live.get(scope)
+        if conn is None or conn.closed:
+            raise NotConnected(f"no EPOS socket is connected for {scope}")
+        return await conn.call(method, params, self.call_timeout if timeout is None else timeout)
+
+    async def endpoint(self, websocket: WebSocket) -> None:
+        """The ASGI WebSocket endpoint mounted at ``/epos``."""
+        try:
+            caller = self.keys.authenticate(websocket.headers)
+        except AuthFailure as exc:
+            self.refused += 1
+            log.info("refused a socket: %s (%s)", exc.code, exc.status)
+            await _deny(websocket, exc.status, exc.code, exc.message)
+            return
+        await websocket.accept()
+        self.accepted += 1
+        conn = Connection(self, websocket, caller.scope, caller.reseller_id)
+        previous = self._live.get(caller.scope)
+        self._live[caller.scope] = conn
+        log.info("%s: EPOS connected from %s", caller.scope, conn.client)
+        if previous is not None:
+            log.info("%s: a newer socket replaces the one from %s", caller.scope, previous.client)
+            await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("text")
+                if data is None:
+                    data = message.get("bytes") or b""
+                try:
+                    await conn.handle_frame(data)
+                except Exception:  # a reply we cannot send means the socket is going away
+                    log.warning("%s: could not answer a frame", caller.scope, exc_info=True)
+        finally:
+            conn.fail_pending("the socket closed")
+            if self._live.get(caller.scope) is conn:
+                del self._live[caller.scope]
+            log.info("%s: EPOS socket from %s closed", caller.scope, conn.client)
+
+    async def close_all(self) -> None:
+        for conn in list(self._live.values()):
+            await conn.close(CLOSE_SHUTDOWN, "the platform is shutting down")
+
+
+async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse the handshake with an HTTP status (or, on servers without the denial extension,
+    close before accepting, which they turn into HTTP 403)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(
+            JSONResponse({"error": code, "message": message}, status_code=status))
+    else:
+        await websocket.close(1008, message)

@@ -1,0 +1,251 @@
+"""The capability registry: ``/epos/integrations`` and its ``rest``, ``ws`` and ``dojo`` parts.
+
+An EPOS tells Dojo which capabilities it serves, per transport, with ``PUT
+/epos/integrations/{rest|ws}``; without that Dojo invokes nothing (domain notes §4). A PUT
+*replaces* that transport's set (spec defect #38) and is checked as a whole before anything is
+written, so a rejected PUT changes nothing.
+
+Names are checked against the catalogue: spec names, the newer doc names and the example-only names
+are all accepted (spec defects #1, #2; the last with a warning) and are stored and echoed exactly as
+sent; routing uses the catalogue row. Versions such as ``v1`` and ``1.0.0`` both mean major 1
+(spec defect #4); any other major is refused.
+
+A REST registration's ``url`` is a *base* to which the spec paths are appended. A URL that already
+carries a spec path or a ``{...}`` template (the seed example does: spec defect #40) is cut before
+its first ``/v1/`` segment, with a warning. The basic-auth password is kept to call the EPOS and is
+never returned or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from dojo_epos.contract.capabilities import (
+    EXAMPLE_ONLY_ALIASES,
+    Capability,
+    UnknownCapability,
+    lookup,
+    parse_version,
+)
+from dojo_epos.contract.errors import describe_validation_error
+from dojo_epos.contract.platform_models import (
+    AllIntegrationsResponse,
+    CapabilityRequest,
+    CapabilityResponse,
+    DojoManagedIntegrationResponse,
+    RestAuthResponse,
+    RestBasicAuthResponse,
+    RestIntegrationRequest,
+    RestIntegrationResponse,
+    WsIntegrationRequest,
+    WsIntegrationResponse,
+)
+from dojo_epos.platform._http import ApiError, authenticate, platform_of, read_json
+from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.store import Registration, Store
+
+__all__ = ["REST", "WS", "Registry", "registry_routes", "rest_base"]
+
+log = logging.getLogger("dojo_epos.platform.registry")
+
+REST = "rest"
+WS = "ws"
+
+
+def rest_base(url: str) -> tuple[str, bool]:
+    """The base URL of a registered REST ``url``, and whether a spec path had to be cut off.
+
+    ``https://e.example/dojo/`` -> ``https://e.example/dojo``; ``https://e.example/x/v1/orders/{id}``
+    -> ``https://e.example/x`` (spec defect #40). Raises ValueError for a URL that cannot be a base.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("url must be an absolute http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ValueError("url must be a base URL, without a query or fragment")
+    path = parts.path
+    segments = path.split("/")
+    cut = False
+    if "v1" in segments:
+        path = "/".join(segments[: segments.index("v1")])
+        cut = True
+    if "{" in path or "}" in path:
+        raise ValueError("url holds a {...} template outside a /v1/ path; register the base URL")
+    return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}", cut
+
+
+def _validate(model: type[BaseModel], body: Any) -> Any:
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_request", describe_validation_error(exc)) from None
+
+
+def check_capabilities(requested: Sequence[CapabilityRequest]) -> list[tuple[str, str]]:
+    """The ``(name, version)`` pairs of a PUT, or ApiError 400 naming the first bad entry."""
+    seen: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    for index, item in enumerate(requested):
+        where = f"capabilities[{index}]"
+        try:
+            row = lookup(item.name)
+        except UnknownCapability:
+            raise ApiError(400, "unknown_capability",
+                           f"{where}.name: unknown capability {item.name!r}") from None
+        try:
+            major = parse_version(item.version)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_version", f"{where}.version: {exc}") from None
+        if major != 1:
+            raise ApiError(400, "unsupported_version",
+                           f"{where}.version: {item.name} has no major version {major}; use v1")
+        if row.name in seen:
+            raise ApiError(400, "duplicate_capability",
+                           f"{where}.name: {item.name!r} names {row.name}, "
+                           f"already registered as {seen[row.name]!r}")
+        seen[row.name] = item.name
+        if item.name in EXAMPLE_ONLY_ALIASES:
+            # spec defect #2: only Dojo's examples use these names.
+            log.warning("capability name %r is only used in Dojo's examples; it means %s",
+                        item.name, row.name)
+        pairs.append((item.name, item.version))
+    return pairs
+
+
+def _caps(registration: Registration) -> list[CapabilityResponse]:
+    return [CapabilityResponse(name=c.name, version=c.version, updated_at=c.updated_at)
+            for c in registration.capabilities]
+
+
+def rest_response(registration: Registration) -> RestIntegrationResponse:
+    """The wire view of a REST registration: the user name, never the password."""
+    return RestIntegrationResponse(
+        url=registration.url or "",
+        capabilities=_caps(registration),
+        auth=RestAuthResponse(basic=RestBasicAuthResponse(username=registration.username or "")),
+        created_at=registration.created_at,
+    )
+
+
+def ws_response(registration: Registration) -> WsIntegrationResponse:
+    return WsIntegrationResponse(capabilities=_caps(registration),
+                                 created_at=registration.created_at)
+
+
+class Registry:
+    """Registrations of every scope, kept in the platform database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def put_rest(self, caller: Caller, body: Any) -> RestIntegrationResponse:
+        request: RestIntegrationRequest = _validate(RestIntegrationRequest, body)
+        try:
+            _base, cut = rest_base(request.url)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_url", f"url: {exc}") from None
+        pairs = check_capabilities(request.capabilities)
+        if cut:
+            log.warning("registered url %s carries a spec path; using the part before /v1/ "
+                        "as the base (spec defect #40)", request.url)
+        basic = request.auth.basic
+        saved = await self.store.replace_registration(
+            caller.scope, REST, pairs, url=request.url.strip(), username=basic.username,
+            password=basic.password, reseller_id=caller.reseller_id)
+        log.info("%s registered %d REST capabilities at %s as user %s", caller.scope,
+                 len(pairs), request.url, basic.username)
+        return rest_response(saved)
+
+    async def put_ws(self, caller: Caller, body: Any) -> WsIntegrationResponse:
+        request: WsIntegrationRequest = _validate(WsIntegrationRequest, body)
+        pairs = check_capabilities(request.capabilities)
+        saved = await self.store.replace_registration(
+            caller.scope, WS, pairs, reseller_id=caller.reseller_id)
+        log.info("%s registered %d WebSocket capabilities", caller.scope, len(pairs))
+        return ws_response(saved)
+
+    async def rest(self, scope: Scope) -> list[RestIntegrationResponse]:
+        found = await self.store.registration(scope, REST)
+        return [] if found is None else [rest_response(found)]
+
+    async def ws(self, scope: Scope) -> list[WsIntegrationResponse]:
+        found = await self.store.registration(scope, WS)
+        return [] if found is None else [ws_response(found)]
+
+    async def dojo_managed(self, scope: Scope) -> list[DojoManagedIntegrationResponse]:
+        """Integrations Dojo runs itself for the account: the local platform runs none."""
+        return []
+
+    async def all(self, scope: Scope) -> AllIntegrationsResponse:
+        return AllIntegrationsResponse(
+            rest_integrations=await self.rest(scope),
+            ws_integrations=await self.ws(scope),
+            dojo_managed_integrations=await self.dojo_managed(scope),
+        )
+
+    async def offering(self, scope: Scope, capability: Capability) -> dict[str, Registration]:
+        """The scope's registrations (by transport) that list ``capability`` under any alias."""
+        found: dict[str, Registration] = {}
+        for registration in await self.store.registrations(scope):
+            for item in registration.capabilities:
+                try:
+                    if lookup(item.name) is capability:
+                        found[registration.transport] = registration
+                except UnknownCapability:  # pragma: no cover - only checked names are stored
+                    continue
+        return found
+
+
+# -- HTTP endpoints --------------------------------------------------------------------------------
+
+
+def _json(value: BaseModel | Sequence[BaseModel]) -> JSONResponse:
+    if isinstance(value, BaseModel):
+        return JSONResponse(value.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return JSONResponse([v.model_dump(mode="json", by_alias=True, exclude_none=True)
+                         for v in value])
+
+
+async def _get_all(request: Request) -> Response:
+    caller = authenticate(request)
+    return _json(await platform_of(request).registry.all(caller.scope))
+
+
+async def _rest(request: Request) -> Response:
+    caller = authenticate(request)
+    registry = platform_of(request).registry
+    if request.method == "PUT":
+        return _json([await registry.put_rest(caller, await read_json(request))])
+    return _json(await registry.rest(caller.scope))
+
+
+async def _ws(request: Request) -> Response:
+    caller = authenticate(request)
+    registry = platform_of(request).registry
+    if request.method == "PUT":
+        return _json([await registry.put_ws(caller, await read_json(request))])
+    return _json(await registry.ws(caller.scope))
+
+
+async def _dojo(request: Request) -> Response:
+    caller = authenticate(request)
+    return _json(await platform_of(request).registry.dojo_managed(caller.scope))
+
+
+def registry_routes() -> list[BaseRoute]:
+    return [
+        Route("/epos/integrations", _get_all, methods=["GET"]),
+        Route("/epos/integrations/rest", _rest, methods=["GET", "PUT"]),
+        Route("/epos/integrations/ws", _ws, methods=["GET", "PUT"]),
+        Route("/epos/integrations/dojo", _dojo, methods=["GET"]),
+    ]

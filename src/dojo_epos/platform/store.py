@@ -1,0 +1,409 @@
+"""The local platform's database: registrations, POS events, the call log and flow results.
+
+SQLAlchemy 2 Core over an async engine. One URL picks the engine: a SQLite file (the default,
+in WAL mode) or PostgreSQL through asyncpg. Every row carries its :class:`Scope`'s three columns,
+and every query filters on them, so no reader can see another account's data.
+
+Times are stored as ISO 8601 UTC text, which reads back the same on both engines. Registration
+passwords are stored (the platform must present them to the EPOS) but no method of this module
+puts them in a log line, and :class:`Registration` keeps them out of its ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from dojo_epos.platform.accounts import Scope
+
+__all__ = [
+    "CallRow",
+    "RegisteredCapability",
+    "Registration",
+    "Store",
+    "StoredEvent",
+    "async_url",
+    "utc_now",
+]
+
+metadata = MetaData()
+
+
+def _scope_columns() -> list[Column[Any]]:
+    return [
+        Column("environment", String(16), nullable=False),
+        Column("key_fingerprint", String(64), nullable=False),
+        Column("software_house_id", String(200), nullable=False),
+    ]
+
+
+registrations = Table(
+    "platform_registrations", metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("key_fingerprint", String(64), primary_key=True),
+    Column("software_house_id", String(200), primary_key=True),
+    Column("transport", String(8), primary_key=True),
+    Column("url", Text, nullable=True),
+    Column("username", Text, nullable=True),
+    Column("password", Text, nullable=True),
+    Column("capabilities", JSON, nullable=False),
+    Column("reseller_id", String(200), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+pos_events = Table(
+    "platform_pos_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_scope_columns(),
+    Column("event_type", String(64), nullable=False),
+    Column("event", JSON, nullable=False),
+    Column("reseller_id", String(200), nullable=True),
+    Column("received_at", String(40), nullable=False),
+)
+
+calls = Table(
+    "platform_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_scope_columns(),
+    Column("capability", String(80), nullable=False),
+    Column("transport", String(8), nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("request", JSON, nullable=True),
+    Column("reply", JSON, nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("started_at", String(40), nullable=False),
+)
+
+flow_results = Table(
+    "platform_flow_results", metadata,
+    *_scope_columns(),
+    Column("flow_id", String(64), primary_key=True),
+    Column("result", JSON, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def async_url(url: str) -> str:
+    """The async-driver form of a database URL (``sqlite://`` -> aiosqlite, ``postgresql://`` ->
+    asyncpg); URLs that already name a driver are kept."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:"):]
+    for plain in ("postgresql:", "postgres:"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg:" + url[len(plain):]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredCapability:
+    """One registered capability, with its name and version exactly as the EPOS sent them."""
+
+    name: str
+    version: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One transport's integration for a scope (there is at most one per transport)."""
+
+    transport: str
+    capabilities: tuple[RegisteredCapability, ...]
+    created_at: datetime
+    updated_at: datetime
+    url: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    reseller_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A POS event received on ``POST /epos/events``."""
+
+    id: int
+    event_type: str
+    event: dict[str, Any]
+    received_at: datetime
+    reseller_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """A persisted invocation (the in-memory ring in :mod:`.invoke` holds the recent ones)."""
+
+    id: int
+    capability: str
+    transport: str | None
+    outcome: str
+    detail: str | None
+    request: Any
+    reply: Any
+    duration_ms: float
+    started_at: datetime
+
+
+def _where(table: Table, scope: Scope) -> Any:
+    return and_(
+        table.c.environment == scope.environment.value,
+        table.c.key_fingerprint == scope.key_fingerprint,
+        table.c.software_house_id == scope.software_house_id,
+    )
+
+
+def _scope_values(scope: Scope) -> dict[str, str]:
+    return {
+        "environment": scope.environment.value,
+        "key_fingerprint": scope.key_fingerprint,
+        "software_house_id": scope.software_house_id,
+    }
+
+
+class Store:
+    """The platform's tables behind one async engine; call :meth:`start` (idempotent) first."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        parsed = make_url(self.url)
+        # hide_parameters: SQL errors and echo logs would otherwise print bound values, and a
+        # registration's password is one of them.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        if self._sqlite:
+            database = parsed.database or ""
+            if database in ("", ":memory:"):
+                # One shared connection, or every connection would see its own empty database.
+                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+            else:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self._sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Create the tables that are missing (safe to call any number of times)."""
+        if self._started:
+            return
+        async with self._start_lock:
+            if not self._started:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(metadata.create_all)
+                self._started = True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- registrations ------------------------------------------------------------------------
+
+    async def registrations(self, scope: Scope) -> list[Registration]:
+        """Both transports' integrations of a scope (REST first)."""
+        await self.start()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(registrations).where(_where(registrations, scope))
+                .order_by(registrations.c.transport)
+            )).mappings().all()
+        return [_registration(row) for row in rows]
+
+    async def registration(self, scope: Scope, transport: str) -> Registration | None:
+        for found in await self.registrations(scope):
+            if found.transport == transport:
+                return found
+        return None
+
+    async def replace_registration(
+        self,
+        scope: Scope,
+        transport: str,
+        capabilities: Sequence[tuple[str, str]],
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        reseller_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Registration:
+        """Replace a transport's integration in one transaction; ``createdAt`` survives a PUT."""
+        await self.start()
+        now = now or utc_now()
+        caps = [{"name": n, "version": v, "updatedAt": _iso(now)} for n, v in capabilities]
+        values = {
+            "url": url, "username": username, "password": password, "capabilities": caps,
+            "reseller_id": reseller_id, "updated_at": _iso(now),
+        }
+        key = and_(_where(registrations, scope), registrations.c.transport == transport)
+        for attempt in range(2):
+            try:
+                async with self.engine.begin() as conn:
+                    changed = await conn.execute(update(registrations).where(key).values(**values))
+                    if changed.rowcount == 0:
+                        await conn.execute(insert(registrations).values(
+                            **_scope_values(scope), transport=transport,
+                            created_at=_iso(now), **values))
+                    row = (await conn.execute(select(registrations).where(key))).mappings().one()
+                return _registration(row)
+            except IntegrityError:
+                # Two first PUTs raced to insert; the loser retries as an update.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- POS events ---------------------------------------------------------------------------
+
+    async def add_event(
+        self, scope: Scope, event_type: str, body: dict[str, Any], reseller_id: str | None
+    ) -> StoredEvent:
+        await self.start()
+        now = utc_now()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(insert(pos_events).values(
+                **_scope_values(scope), event_type=event_type, event=body,
+                reseller_id=reseller_id, received_at=_iso(now)))
+            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-column key
+        return StoredEvent(new_id, event_type, body, now, reseller_id)
+
+    async def events(self, scope: Scope, limit: int = 100) -> list[StoredEvent]:
+        """The newest events of a scope first."""
+        await self.start()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(pos_events).where(_where(pos_events, scope))
+                .order_by(pos_events.c.id.desc()).limit(limit)
+            )).mappings().all()
+        return [StoredEvent(r["id"], r["event_type"], r["event"], _parse(r["received_at"]),
+                            r["reseller_id"]) for r in rows]
+
+    # -- call log -----------------------------------------------------------------------------
+
+    async def add_call(
+        self,
+        scope: Scope,
+        *,
+        capability: str,
+        transport: str | None,
+        outcome: str,
+        detail: str | None,
+        request: Any,
+        reply: Any,
+        duration_ms: float,
+        started_at: datetime,
+    ) -> int:
+        await self.start()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(insert(calls).values(
+                **_scope_values(scope), capability=capability, transport=transport,
+                outcome=outcome, detail=detail, request=_jsonable(request),
+                reply=_jsonable(reply), duration_ms=duration_ms, started_at=_iso(started_at)))
+            return int(result.inserted_primary_key[0])  # type: ignore[index]  # one-column key
+
+    async def calls(self, scope: Scope, limit: int = 100) -> list[CallRow]:
+        """The newest calls of a scope first."""
+        await self.start()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(calls).where(_where(calls, scope)).order_by(calls.c.id.desc()).limit(limit)
+            )).mappings().all()
+        return [CallRow(r["id"], r["capability"], r["transport"], r["outcome"], r["detail"],
+                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]))
+                for r in rows]
+
+    # -- flow results (written by the tester) -------------------------------------------------
+
+    async def save_flow_result(self, scope: Scope, flow_id: str, result: Any) -> None:
+        """Insert or replace a flow's JSON result (any JSON value)."""
+        await self.start()
+        key = and_(_where(flow_results, scope), flow_results.c.flow_id == flow_id)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(flow_results).where(key))
+            await conn.execute(insert(flow_results).values(
+                **_scope_values(scope), flow_id=flow_id, result=_jsonable(result),
+                updated_at=_iso(utc_now())))
+
+    async def get_flow_result(self, scope: Scope, flow_id: str) -> Any | None:
+        """A flow's stored JSON, or None when this scope has no flow of that id."""
+        await self.start()
+        key = and_(_where(flow_results, scope), flow_results.c.flow_id == flow_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(flow_results.c.result).where(key))).first()
+        return None if row is None else row[0]
+
+    async def flow_ids(self, scope: Scope, limit: int = 100) -> list[str]:
+        """The scope's flow ids, most recently updated first."""
+        await self.start()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(flow_results.c.flow_id).where(_where(flow_results, scope))
+                .order_by(flow_results.c.updated_at.desc()).limit(limit))).all()
+        return [r[0] for r in rows]
+
+
+def _registration(row: Any) -> Registration:
+    return Registration(
+        transport=row["transport"],
+        capabilities=tuple(
+            RegisteredCapability(c["name"], c["version"], _parse(c["updatedAt"]))
+            for c in row["capabilities"]
+        ),
+        created_at=_parse(row["created_at"]),
+        updated_at=_parse(row["updated_at"]),
+        url=row["url"],
+        username=row["username"],
+        password=row["password"],
+        reseller_id=row["reseller_id"],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-safe copy (anything odd becomes its string form), so logging a call never fails."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
