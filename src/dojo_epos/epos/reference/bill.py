@@ -1,0 +1,100 @@
+"""GetOrderBill: the order framed by a header and footer built from the merchant details.
+
+Header: logo (if any), the merchant's name, address, phone, e-mail (if any) and tax number, a rule,
+and a line naming the order. Footer: a rule, the amounts (total, service charge, paid, due), the
+merchant's URL with a QR code (if any), and the merchant's closing text. Amounts print in the order's
+currency, from the stored (reconciled) totals, so the bill always agrees with GetOrderById.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dojo_epos.contract import models as m
+from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.orders import load_order
+
+__all__ = ["build_bill", "format_money"]
+
+_SYMBOLS = {"GBP": "£", "EUR": "€"}
+
+
+def format_money(money: m.Money | None) -> str:
+    """``Money(1234, GBP)`` -> ``£12.34`` (code instead of a symbol for other currencies)."""
+    if money is None:
+        return "-"
+    sign = "-" if money.value < 0 else ""
+    major, minor = divmod(abs(money.value), 100)
+    symbol = _SYMBOLS.get(money.currency_code)
+    amount = f"{major}.{minor:02d}"
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {money.currency_code}"
+
+
+def _text(value: str, size: m.Size = m.Size.BODY, *, bold: bool | None = None,
+          align: m.Align | None = None) -> m.TextLine:
+    return m.TextLine(text=m.BillText(value=value, size=size, bold=bold, align=align))
+
+
+def _rule() -> m.HorizontalLineLine:
+    return m.HorizontalLineLine(horizontal_line=m.BillHorizontalLine(line=m.HorizontalLineStyle.SINGLE))
+
+
+def header_lines(merchant: Row[Any] | None, order: m.Order) -> list[m.BillLine]:
+    """Who the bill is from, and which order it is for."""
+    lines: list[m.BillLine] = []
+    if merchant is not None:
+        if merchant.logo_svg:
+            lines.append(m.LogoLine(logo=m.BillLogo(svg_image=merchant.logo_svg)))
+        lines.append(m.MerchantNameLine(merchant_name=m.BillMerchantName(name=merchant.name)))
+        lines.append(m.MerchantAddressLine(merchant_address=m.BillMerchantAddress(
+            address_lines=list(merchant.address_lines), postcode=merchant.postcode)))
+        if merchant.phone:
+            lines.append(m.MerchantPhoneNumberLine(
+                merchant_phone_number=m.BillMerchantPhoneNumber(phone_number=merchant.phone)))
+        if merchant.email:
+            lines.append(m.MerchantEmailAddressLine(
+                merchant_email_address=m.BillMerchantEmailAddress(email_address=merchant.email)))
+        if merchant.tax_number:
+            lines.append(m.TaxNumberLine(tax_number=m.BillTaxNumber(
+                name=merchant.tax_name or "Tax", number=merchant.tax_number)))
+        lines.append(_rule())
+    label = order.display_name or (order.details.dine_in and order.details.dine_in.table_id)
+    lines.append(_text(f"Order {order.reference or order.id}" + (f" - {label}" if label else ""),
+                       m.Size.HEADER2, bold=True))
+    return lines
+
+
+def footer_lines(merchant: Row[Any] | None, order: m.Order) -> list[m.BillLine]:
+    """The amounts, then where to find the restaurant online."""
+    due = None
+    if order.total_amount is not None and order.paid_amount is not None:
+        due = m.Money(value=order.total_amount.value - order.paid_amount.value,
+                      currency_code=order.total_amount.currency_code)
+    lines: list[m.BillLine] = [_rule(), _text(f"Total {format_money(order.total_amount)}",
+                                              m.Size.HEADER1, bold=True)]
+    if order.service_charge_amount is not None and order.service_charge_amount.value:
+        lines.append(_text(f"Includes service charge {format_money(order.service_charge_amount)}"))
+    for tax in order.tax_lines:
+        lines.append(_text(f"{tax.name or 'Tax'} {format_money(tax.amount_total)}"))
+    lines.append(_text(f"Paid {format_money(order.paid_amount)}"))
+    lines.append(_text(f"Due {format_money(due)}", bold=True))
+    if merchant is not None:
+        if merchant.url:
+            lines.append(m.UrlLine(url=m.BillURL(url=merchant.url, show_qr=True, show_url=True)))
+        if merchant.footer_text:
+            lines.append(_text(merchant.footer_text, align=m.Align.CENTER))
+    return lines
+
+
+async def build_bill(conn: AsyncConnection, order_id: str) -> m.OrderBill:
+    """The bill for ``order_id``; NotFound when there is no such order."""
+    order = await load_order(conn, order_id)
+    merchant = (await conn.execute(select(s.merchant).where(s.merchant.c.id == 1))).first()
+    return m.OrderBill(
+        header=m.BillSection(lines=header_lines(merchant, order)),
+        order=order,
+        footer=m.BillSection(lines=footer_lines(merchant, order)),
+    )

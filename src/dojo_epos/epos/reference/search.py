@@ -1,0 +1,85 @@
+"""SearchOrders, SearchTables and ListAreas: filters over indexed columns, keyset pages.
+
+Orders page in creation order (``orders.seq``), tables in floor-plan order (``position``, ``id``).
+Every SearchOrders filter has an index that ends in ``seq`` (see :mod:`.schema`), so a page costs the
+same at the millionth order as at the first.
+
+Filters (all optional, combined with AND):
+
+- SearchOrders: ``dineIn.tableId``, ``dineIn.waiterId``, ``dineIn.partyId``,
+  ``dineIn.reservationId``, ``payableOnly``; plus ``area_id`` from Python (the orders on that area's
+  tables), which the contract does not carry but the till uses.
+- SearchTables: ``areaId``, ``waiterId`` (a table lists its waiters; so may its area).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dojo_epos.contract import models as m
+from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.cursors import fetch_page
+from dojo_epos.epos.reference.orders import orders_from_rows
+
+__all__ = ["list_areas", "search_orders", "search_tables"]
+
+
+async def search_orders(
+    conn: AsyncConnection, req: m.SearchOrdersRequest, *, area_id: str | None = None
+) -> m.PagedOrdersResponse:
+    """A page of orders matching ``req``'s filters."""
+    o = s.orders.c
+    query = select(s.orders)
+    dine_in = req.dine_in
+    if dine_in is not None:
+        for column, value in (
+            (o.table_id, dine_in.table_id), (o.waiter_id, dine_in.waiter_id),
+            (o.party_id, dine_in.party_id), (o.reservation_id, dine_in.reservation_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+    if req.payable_only:
+        query = query.where(o.payable.is_(True))
+    if area_id is not None:
+        query = query.where(o.table_id.in_(
+            select(s.tables.c.id).where(s.tables.c.area_id == area_id)))
+    page = await fetch_page(conn, query, [o.seq], "orders", req.cursor)
+    return m.PagedOrdersResponse(
+        data=await orders_from_rows(conn, page.rows), before=page.before, after=page.after)
+
+
+async def search_tables(conn: AsyncConnection, req: m.SearchTablesRequest) -> m.PagedTablesResponse:
+    """A page of tables in an area and/or served by a waiter."""
+    t = s.tables.c
+    query = select(s.tables)
+    if req.area_id is not None:
+        query = query.where(t.area_id == req.area_id)
+    if req.waiter_id is not None:
+        query = query.where(exists().where(
+            (s.table_waiters.c.table_id == t.id) & (s.table_waiters.c.waiter_id == req.waiter_id)))
+    page = await fetch_page(conn, query, [t.position, t.id], "tables", req.cursor)
+    ids = [row.id for row in page.rows]
+    waiters: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        links = await conn.execute(
+            select(s.table_waiters).where(s.table_waiters.c.table_id.in_(ids))
+            .order_by(s.table_waiters.c.waiter_id))
+        for link in links:
+            waiters[link.table_id].append(link.waiter_id)
+    data = [
+        m.Table(id=row.id, name=row.name, max_covers=row.max_covers, area_id=row.area_id,
+                waiter_ids=waiters[row.id])
+        for row in page.rows
+    ]
+    return m.PagedTablesResponse(data=data, before=page.before, after=page.after)
+
+
+async def list_areas(conn: AsyncConnection) -> m.AreaList:
+    """Every area, in floor-plan order."""
+    rows = await conn.execute(select(s.areas).order_by(s.areas.c.position, s.areas.c.id))
+    return m.AreaList([
+        m.Area(id=row.id, name=row.name, waiter_ids=list(row.waiter_ids or [])) for row in rows
+    ])
+
+
