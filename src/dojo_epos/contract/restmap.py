@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability
-from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from
+from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
 
 __all__ = ["RestRequest", "rest_request_for"]
 
@@ -41,8 +41,8 @@ def rest_request_for(
     ``params`` is the wire params object (camelCase, as a dict) or a params model (serialized with
     REST casing). Raises :class:`EposError` InvalidRequest, naming the field, when a path parameter
     is missing or not a string, or when ``headers`` is malformed: such a call cannot be expressed as
-    a URL, so it is refused before anything is sent (the message matches what the WebSocket side
-    would say for the same params).
+    a URL, so it is refused before anything is sent, with a fresh trace id and the message the
+    WebSocket side would give for the same params.
     """
     if isinstance(params, BaseModel):
         wire = m.to_wire(params, m.REST)
@@ -57,9 +57,11 @@ def rest_request_for(
     for path_param, wire_field in capability.path_fields.items():
         value = data.pop(wire_field, None)
         if value is None:
-            raise EposError(ErrorType.INVALID_REQUEST, f"{wire_field}: Field required")
+            raise EposError(ErrorType.INVALID_REQUEST, f"{wire_field}: Field required",
+                            new_trace_id())
         if not isinstance(value, str):
-            raise EposError(ErrorType.INVALID_REQUEST, f"{wire_field}: Input should be a valid string")
+            raise EposError(ErrorType.INVALID_REQUEST,
+                            f"{wire_field}: Input should be a valid string", new_trace_id())
         # Everything is escaped, "/" included, so an id can never reach another route.
         path = path.replace("{" + path_param + "}", quote(value, safe=""))
 
@@ -75,4 +77,6 @@ def _http_headers(raw: Any) -> dict[str, str]:
     try:
         return m.RequestHeaders.model_validate(raw).to_http()
     except ValidationError as exc:
-        raise invalid_request_from(exc, prefix="headers.") from None
+        error = invalid_request_from(exc, prefix="headers.")
+        error.trace_id = new_trace_id()
+        raise error from None

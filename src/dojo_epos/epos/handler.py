@@ -237,7 +237,11 @@ async def call_handler(
     capability = event_row(capability, raw_params)
     if not handler.offers(capability):
         raise EposError(ErrorType.NOT_FOUND, NOT_OFFERED.format(name=capability.name), trace_id)
-    params = parse_params(capability, raw_params)
+    try:
+        params = parse_params(capability, raw_params)
+    except EposError as exc:
+        exc.trace_id = exc.trace_id or trace_id
+        raise
     headers = getattr(params, "headers", None)
     ctx = RequestContext.from_headers(capability.name, transport, headers, trace_id)
     if capability.event_type is not None:

@@ -1,0 +1,270 @@
+"""The REST transport: an ASGI app that serves a handler on Dojo's ``/v1/...`` routes.
+
+The routes come from the capability catalogue (one Starlette route per distinct path, each
+dispatching on the HTTP method), never written out one by one. A request becomes the same params
+object the WebSocket carries (path parameters through :attr:`Capability.path_fields`, the JSON body
+merged in, Dojo's four request headers as ``headers``) and goes through
+:func:`~dojo_epos.epos.handler.call_handler`, so both transports behave identically.
+
+Beyond the spec: ``POST /v1/events`` for HandleEvent (spec defect #6), HTTP basic auth on every
+``/v1`` route (spec defect #7), ``GET /healthz`` (no auth) and ``GET /openapi.json`` (our document).
+Every failure is an EPOSError body with a ``traceId``; nothing answers with a bare 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dojo_epos.contract import models as m
+from dojo_epos.contract.capabilities import Capability, rest_routes
+from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
+from dojo_epos.epos.handler import EposHandler, call_handler, event_row
+from dojo_epos.epos.openapi import build_openapi
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "build_rest_app", "error_response", "serve"]
+
+log = logging.getLogger("dojo_epos.epos.rest")
+
+#: Largest request body read, in bytes; Dojo documents no limit, 1 MiB holds a very large order.
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+def build_rest_app(
+    handler: EposHandler,
+    *,
+    username: str,
+    password: str,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """An ASGI app serving ``handler`` over REST, guarded by HTTP basic auth.
+
+    ``username``/``password`` are the credentials registered with Dojo for this EPOS.
+    """
+    auth = _BasicAuth(username, password)
+    by_path: dict[str, dict[str, Capability]] = {}
+    for capability in rest_routes():
+        method, path = capability.http
+        by_path.setdefault(path, {})[method] = capability
+    # Literal paths before templated ones, so /v1/orders/search is never taken for an order id.
+    paths = sorted(by_path, key=lambda p: (p.count("{"), p))
+    routes = [
+        Route(path, _PathEndpoint(handler, by_path[path], auth, max_body_bytes), methods=None)
+        for path in paths
+    ]
+    openapi = build_openapi()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    routes += [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
+    )
+
+
+async def serve(
+    handler: EposHandler,
+    *,
+    username: str,
+    password: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> None:
+    """Serve ``handler`` over REST with uvicorn until cancelled (what ``dojo-epos epos serve`` runs)."""
+    import uvicorn  # only needed to run a server, not to build or test the app
+
+    app = build_rest_app(handler, username=username, password=password,
+                         max_body_bytes=max_body_bytes)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    await uvicorn.Server(config).serve()
+
+
+def error_response(error: EposError, headers: Mapping[str, str] | None = None,
+                   status: int | None = None) -> JSONResponse:
+    """The EPOSError answer for ``error``, always with a trace id."""
+    if error.trace_id is None:
+        error.trace_id = new_trace_id()
+    return JSONResponse(error.to_wire(), status_code=status or error.http_status,
+                        headers=dict(headers or {}))
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    # Starlette's own 404 (no route) and 405 arrive here; answer in the contract's shape.
+    assert isinstance(exc, HTTPException)
+    error_type = ErrorType.NOT_FOUND if exc.status_code == 404 else ErrorType.INVALID_REQUEST
+    message = f"no route {request.method} {request.url.path}" if exc.status_code == 404 else exc.detail
+    return error_response(EposError(error_type, message), exc.headers, exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    trace_id = new_trace_id()
+    log.error("unhandled error on %s %s (trace %s)", request.method, request.url.path, trace_id,
+              exc_info=exc)
+    return error_response(EposError.unexpected(trace_id))
+
+
+class _BasicAuth:
+    """Checks ``Authorization: Basic`` against the configured credentials in constant time."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self._username = username.encode("utf-8")
+        self._password = password.encode("utf-8")
+
+    def allows(self, header: str | None) -> bool:
+        if not header:
+            return False
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        user, sep, password = decoded.partition(b":")
+        # Both compared every time (no short circuit), so timing says nothing about which failed.
+        user_ok = hmac.compare_digest(user, self._username)
+        password_ok = hmac.compare_digest(password, self._password)
+        return bool(sep) and user_ok and password_ok
+
+
+class _BodyError(Exception):
+    def __init__(self, error: EposError, status: int) -> None:
+        self.error, self.status = error, status
+
+
+class _PathEndpoint:
+    """The ASGI endpoint for one path: auth, method dispatch, params building, the handler call."""
+
+    def __init__(self, handler: EposHandler, methods: dict[str, Capability], auth: _BasicAuth,
+                 max_body_bytes: int) -> None:
+        self.handler = handler
+        self.methods = methods
+        self.auth = auth
+        self.max_body_bytes = max_body_bytes
+        self.allow = ", ".join(sorted(methods))
+        # Starlette treats a class instance with __call__(scope, receive, send) as an ASGI app.
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.respond(request)
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        trace_id = new_trace_id()
+        if not self.auth.allows(request.headers.get("authorization")):
+            # spec defect #7: Dojo calls with basic auth although the spec declares none.
+            return error_response(
+                EposError(ErrorType.INVALID_REQUEST, "missing or wrong basic auth credentials",
+                          trace_id),
+                {"WWW-Authenticate": 'Basic realm="epos", charset="UTF-8"'}, 401)
+        capability = self.methods.get(request.method)
+        if capability is None:
+            return error_response(
+                EposError(ErrorType.INVALID_REQUEST,
+                          f"method {request.method} not allowed on {request.url.path}; "
+                          f"allowed: {self.allow}", trace_id),
+                {"Allow": self.allow}, 405)
+        try:
+            params = await self.params_for(capability, request)
+            result = await call_handler(self.handler, capability, params, transport="rest",
+                                        trace_id=trace_id)
+        except _BodyError as exc:
+            if exc.error.trace_id is None:
+                exc.error.trace_id = trace_id
+            return error_response(exc.error, status=exc.status)
+        except EposError as exc:
+            if exc.trace_id is None:
+                exc.trace_id = trace_id
+            return error_response(exc)
+        except Exception:
+            log.exception("REST %s %s failed (trace %s)", request.method, request.url.path,
+                          trace_id)
+            return error_response(EposError.unexpected(trace_id))
+        return JSONResponse(result)
+
+    async def params_for(self, capability: Capability, request: Request) -> dict[str, Any]:
+        """The WebSocket-shaped params object for this request."""
+        params: dict[str, Any] = {}
+        if capability.rest_body is not None:
+            body = await self.read_json_object(request)
+            # A capability not offered is NotFound whatever the body, as on the WebSocket.
+            offered = self.handler.offers(event_row(capability, body))
+            try:
+                # REST-only constraints (e.g. additionalProperties: false on the lock body).
+                if offered:
+                    capability.rest_body.model_validate(body)
+            except ValidationError as exc:
+                raise invalid_request_from(exc) from None
+            params.update(body)
+        for path_param, wire_field in capability.path_fields.items():
+            params[wire_field] = request.path_params[path_param]
+        params["headers"] = m.RequestHeaders.from_http(request.headers).to_wire(m.REST)
+        return params
+
+    async def read_json_object(self, request: Request) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type and not (content_type == "application/json"
+                                 or content_type.endswith("+json")):
+            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
+                                       f"content-type must be application/json, not {content_type}"),
+                             400)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self.too_large()
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise self.too_large()
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
+                                       f"body is not valid JSON: {_short(exc)}"), 400) from None
+        if not isinstance(body, dict):
+            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
+                                       f"body must be a JSON object, not {_json_type(body)}"), 400)
+        return body
+
+    def too_large(self) -> _BodyError:
+        return _BodyError(EposError(ErrorType.INVALID_REQUEST,
+                                    f"body exceeds {self.max_body_bytes} bytes"), 413)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
