@@ -38,6 +38,8 @@ from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import InvocationResult, Invoker
 from dojo_epos.platform.registry import Registry, registry_routes
 from dojo_epos.platform.store import Store
+from dojo_epos.platform.tester.api import tester_routes
+from dojo_epos.platform.tester.service import TesterService
 from dojo_epos.settings import default_platform_db
 
 __all__ = ["Platform", "PlatformSettings", "build_platform_app", "serve_platform"]
@@ -64,6 +66,8 @@ class PlatformSettings:
     """How many recent calls the in-memory call log keeps (the database keeps them all)."""
     http_transport: httpx.AsyncBaseTransport | None = None
     """httpx transport for REST calls to EPOSes (tests: ``httpx.ASGITransport(app)``)."""
+    flow_timeout: float = 300.0
+    """Seconds a tester flow may run in all; past it the flow is TIMED_OUT."""
 
 
 class Platform:
@@ -79,12 +83,14 @@ class Platform:
                                call_timeout=self.settings.call_timeout,
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
+        self.tester = TesterService(self, flow_timeout=self.settings.flow_timeout)
 
     async def start(self) -> None:
         """Create missing tables (also done lazily on first use)."""
         await self.store.start()
 
     async def close(self) -> None:
+        await self.tester.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
         await self.store.close()
@@ -149,6 +155,7 @@ def build_platform_app(
         *registry_routes(),
         *events_routes(),
         WebSocketRoute("/epos", platform.gateway.endpoint),
+        *tester_routes(platform, platform.tester),
         *extra_routes,
     ]
     app = Starlette(

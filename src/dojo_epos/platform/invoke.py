@@ -20,6 +20,7 @@ neither ever holds the registration password or the API key.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -312,12 +313,16 @@ class Invoker:
         outcome.request = {"method": method, "url": url, "headers": request_headers}
         if body is not None:
             outcome.request["body"] = body
+        limit = self.call_timeout if timeout is None else timeout
         try:
-            response = await self._client().request(
+            # httpx's timeouts are per phase (connect, each read...), and an in-process transport
+            # ignores them; the whole call is bounded here so a slow-dripping EPOS cannot hold a
+            # caller past the call time-out.
+            response = await asyncio.wait_for(self._client().request(
                 method, url, json=body, headers=request_headers,
                 auth=httpx.BasicAuth(registration.username or "", registration.password or ""),
-                timeout=self.call_timeout if timeout is None else timeout)
-        except httpx.TimeoutException:
+                timeout=limit), limit)
+        except (httpx.TimeoutException, TimeoutError):
             raise _Stop(Failure.TIMED_OUT, f"{method} {url}: no answer in time") from None
         except httpx.HTTPError as exc:
             raise _Stop(Failure.TRANSPORT_ERROR,

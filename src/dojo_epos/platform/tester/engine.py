@@ -1,0 +1,292 @@
+"""The flow engine: runs a flow's steps over an invoker and records every step as it goes.
+
+A flow is an async function ``flow(run: FlowRun) -> None`` that opens steps with ``run.step(name)``
+and makes calls with ``run.call(step, capability, params)``. The engine turns what happens into the
+tester API's FlowResult: a step that returns normally is SUCCESS; one that fails a check is FAILURE
+with the reasons in ``additionalInformation``; one whose call timed out is TIMED_OUT. A flow stops at
+its first step that does not succeed, and takes that step's status. Every change is published through
+``on_update`` so the API and the dashboard see the run live.
+
+The engine does not know transports: the invoker decides REST or WebSocket from the registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from dojo_epos.contract.capabilities import lookup
+from dojo_epos.contract.errors import EposError, ErrorType
+from dojo_epos.contract.tester_models import FlowResult, Param, Status, StepResult
+
+__all__ = [
+    "CallOutcome",
+    "FlowDef",
+    "FlowRun",
+    "Invoker",
+    "StepFailed",
+    "StepTimedOut",
+    "run_flow",
+]
+
+log = logging.getLogger("dojo_epos.tester")
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What one invocation gave: a validated result, an EPOSError, or a failure of another kind.
+
+    ``failure`` is None on success and on an EPOSError answer; otherwise it names what went wrong
+    (``not_registered``, ``not_connected``, ``timed_out``, ``transport_error``, ``schema_violation``)
+    with ``detail``. ``request`` and ``reply`` are what crossed the wire, for the step's report.
+    """
+
+    result: BaseModel | None = None
+    error: EposError | None = None
+    failure: str | None = None
+    detail: str = ""
+    duration_ms: float = 0.0
+    request: Any = None
+    reply: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and self.error is None
+
+
+class Invoker(Protocol):
+    """What the engine needs from the platform: call a capability, list what is registered."""
+
+    async def call(
+        self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> CallOutcome: ...
+
+    async def registered(self) -> set[str]:
+        """Canonical names of the capabilities registered for this scope (any transport)."""
+        ...
+
+
+class StepFailed(Exception):
+    """A step's check failed; the messages go to ``additionalInformation``."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+class StepTimedOut(StepFailed):
+    """A call in the step got no answer within the platform's call time-out."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDef:
+    """A flow the tester offers: request name, result name, params and the coroutine to run."""
+
+    name: str
+    params: tuple[Param, ...]
+    run: Callable[[FlowRun], Awaitable[None]]
+    description: str = ""
+    capabilities: tuple[str, ...] = ()
+    """Capabilities the flow needs (canonical names); Certification uses these to pick flows."""
+
+    @property
+    def flow_name(self) -> str:
+        """Dojo's naming: the result of flow ``Get Order`` is ``Get Order through EPOS Data API``."""
+        return f"{self.name} through EPOS Data API"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _short(value: Any, limit: int = 600) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        text = json.dumps(value, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class StepHandle:
+    """The step being run: add lines to its report, or fail it with :meth:`check`."""
+
+    result: StepResult
+    run: FlowRun
+
+    def info(self, line: str) -> None:
+        self.result.additional_information.append(line)
+        self.run.publish()
+
+    def check(self, condition: bool, message: str) -> None:
+        """Fail the step with ``message`` unless ``condition`` holds."""
+        if not condition:
+            raise StepFailed(message)
+
+
+@dataclass
+class FlowRun:
+    """One run of one flow: its parameters, its invoker and the result being built."""
+
+    definition: FlowDef
+    params: dict[str, Any]
+    invoker: Invoker
+    on_update: Callable[[FlowResult], None] | None = None
+    """Called with a snapshot after every change (synchronously: keep it cheap, e.g. store it in
+    memory; persist the final result from what :func:`run_flow` returns)."""
+    flow_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    result: FlowResult = field(init=False)
+    prefix: str = ""
+    """Put before each step's name (Certification names the checklist section this way)."""
+    _registered: set[str] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.result = FlowResult(
+            flow_id=self.flow_id,
+            flow_name=self.definition.flow_name,
+            status=Status.IN_PROGRESS,
+            started_at=_now(),
+        )
+
+    def publish(self) -> None:
+        if self.on_update is not None:
+            self.on_update(self.result.model_copy(deep=True))
+
+    def param(self, name: str, default: Any = None) -> Any:
+        value = self.params.get(name)
+        return default if value in (None, "") else value
+
+    @asynccontextmanager
+    async def step(self, name: str) -> AsyncIterator[StepHandle]:
+        """Run one step; its status follows how the block ends (see the module docstring)."""
+        step = StepResult(name=self.prefix + name, status=Status.IN_PROGRESS, started_at=_now())
+        self.result.steps.append(step)
+        self.publish()
+        handle = StepHandle(step, self)
+        try:
+            yield handle
+        except StepTimedOut as exc:
+            self._finish_step(step, Status.TIMED_OUT, exc.messages)
+            raise
+        except StepFailed as exc:
+            self._finish_step(step, Status.FAILURE, exc.messages)
+            raise
+        except Exception as exc:
+            log.exception("tester step %r crashed", name)
+            self._finish_step(step, Status.FAILURE, [f"tester error: {type(exc).__name__}"])
+            raise StepFailed(f"tester error: {type(exc).__name__}") from exc
+        else:
+            self._finish_step(step, Status.SUCCESS, [])
+
+    def _finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
+        step.status = status
+        step.additional_information.extend(lines)
+        step.finished_at = _now()
+        self.publish()
+
+    async def registered(self) -> set[str]:
+        if self._registered is None:
+            self._registered = await self.invoker.registered()
+        return self._registered
+
+    async def require(self, *capabilities: str, label: str | None = None) -> None:
+        """The first step of a flow: every capability it needs is registered.
+
+        The failure text is Dojo's: "<Cap> method not found" and "Please register the <Cap> method
+        on an EPOS Data API adapter". ``label`` is the name used in those texts (the Get Order flow
+        says ``GetOrder``, as Dojo's tool does).
+        """
+        names = label or ", ".join(capabilities)
+        async with self.step(f"Check whether {names} has been registered") as step:
+            have = await self.registered()
+            missing = [c for c in capabilities if lookup(c).name not in have]
+            if missing:
+                shown = [label] if label else missing
+                lines = []
+                for cap in shown:
+                    lines += [f"{cap} method not found",
+                              f"Please register the {cap} method on an EPOS Data API adapter"]
+                raise StepFailed(*lines)
+            step.info(f"registered: {', '.join(capabilities)}")
+
+    async def call(
+        self,
+        step: StepHandle,
+        capability: str,
+        params: Mapping[str, Any],
+        *,
+        expect_error: ErrorType | None = None,
+        allow_error: ErrorType | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Invoke a capability within ``step`` and return its validated result model.
+
+        With ``expect_error`` the call must fail with that EPOSError type, and the error is
+        returned instead; with ``allow_error`` that error type is returned rather than failing.
+        Anything else fails the step, naming what was sent and what came back.
+        """
+        outcome = await self.invoker.call(capability, params, headers)
+        step.info(f"sent {capability} {_short(outcome.request if outcome.request else params)}")
+        if outcome.failure == "timed_out":
+            raise StepTimedOut(f"{capability} timed out: {outcome.detail}")
+        if outcome.failure is not None:
+            raise StepFailed(f"{capability} failed ({outcome.failure}): {outcome.detail}")
+        if expect_error is not None:
+            if outcome.error is None:
+                raise StepFailed(f"expected {expect_error.value} from {capability}, got a result: "
+                                 f"{_short(outcome.result)}")
+            if outcome.error.error_type is not expect_error:
+                raise StepFailed(f"expected {expect_error.value} from {capability}, got "
+                                 f"{_short(outcome.error.to_wire())}")
+            step.info(f"got {outcome.error.error_type.value} as expected: "
+                      f"{outcome.error.debug_message or ''}")
+            return outcome.error
+        if outcome.error is not None:
+            if allow_error is not None and outcome.error.error_type is allow_error:
+                return outcome.error
+            raise StepFailed(f"{capability} answered {_short(outcome.error.to_wire())}")
+        step.info(f"got {_short(outcome.result)} in {outcome.duration_ms:.0f} ms")
+        return outcome.result
+
+
+async def run_flow(run: FlowRun, *, timeout: float | None = None) -> FlowResult:
+    """Run ``run`` to the end and return its final result (also published via ``on_update``).
+
+    ``timeout`` bounds the whole flow: past it, the running step and the flow are TIMED_OUT, so a
+    flow never hangs whatever the EPOS does.
+    """
+    try:
+        await asyncio.wait_for(run.definition.run(run), timeout)
+    except StepTimedOut:
+        run.result.status = Status.TIMED_OUT
+    except StepFailed:
+        run.result.status = Status.FAILURE
+    except TimeoutError:
+        for step in run.result.steps:
+            if step.status is Status.IN_PROGRESS:
+                step.status = Status.TIMED_OUT
+                step.finished_at = _now()
+                step.additional_information.append(f"flow time-out of {timeout:g} s reached")
+        run.result.status = Status.TIMED_OUT
+    except Exception as exc:  # a bug in a flow must still end the run, not leave it IN_PROGRESS
+        log.exception("flow %s crashed", run.definition.name)
+        run.result.status = Status.FAILURE
+        run.result.steps.append(StepResult(
+            name="Tester error", status=Status.FAILURE, started_at=_now(), finished_at=_now(),
+            additional_information=[f"{type(exc).__name__}: {exc}"[:300]]))
+    else:
+        run.result.status = Status.SUCCESS
+    run.result.finished_at = _now()
+    run.publish()
+    return run.result

@@ -1,0 +1,194 @@
+"""Running flows for callers: start in the background, follow live, persist the result.
+
+:class:`TesterService` is what the tester API and the dashboard use. A run's latest snapshot lives in
+memory while it runs (cheap live updates) and is written to the platform store when it starts and
+when it ends, so results survive a restart. A run found IN_PROGRESS in the store with no task behind
+it was cut short by a restart; it is reported as FAILURE, saying so, rather than left running forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from dojo_epos.contract.capabilities import UnknownCapability, lookup
+from dojo_epos.contract.models import RequestHeaders
+from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
+from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.invoke import Failure, InvocationResult
+
+from .engine import CallOutcome, FlowRun, run_flow
+from .flows import FLOWS, flow_by_name, missing_params
+
+if TYPE_CHECKING:
+    from dojo_epos.platform.app import Platform
+
+__all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
+
+log = logging.getLogger("dojo_epos.tester")
+
+_FAILURES = {
+    Failure.TIMED_OUT: "timed_out",
+    Failure.NOT_REGISTERED: "not_registered",
+    Failure.NOT_CONNECTED: "not_connected",
+    Failure.TRANSPORT_ERROR: "transport_error",
+    Failure.SCHEMA_VIOLATION: "schema_violation",
+    Failure.INVALID_PARAMS: "invalid_params",
+}
+
+
+class FlowRequestError(Exception):
+    """A run request the tester refuses (unknown flow, missing or bad params)."""
+
+
+class PlatformFlowInvoker:
+    """The engine's invoker, backed by the platform: calls go through the real invocation path
+    (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo product sees."""
+
+    def __init__(self, platform: Platform, scope: Scope, *, transport: str | None = None) -> None:
+        self.platform = platform
+        self.scope = scope
+        self.transport = transport
+
+    async def call(self, capability: str, params: Mapping[str, Any],
+                   headers: Mapping[str, str] | None = None) -> CallOutcome:
+        request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
+        # validate=False: flows send malformed input on purpose (the negative checks).
+        result: InvocationResult = await self.platform.invoke(
+            self.scope, capability, dict(params), request_headers, validate=False,
+            transport=self.transport)
+        if result.ok:
+            return CallOutcome(result=result.result, duration_ms=result.duration_ms,
+                               request=result.request, reply=result.reply)
+        if result.failure is Failure.EPOS_ERROR and result.error is not None:
+            return CallOutcome(error=result.error, duration_ms=result.duration_ms,
+                               request=result.request, reply=result.reply)
+        failure = _FAILURES.get(result.failure, "transport_error") if result.failure else "unknown"
+        return CallOutcome(failure=failure, detail=result.detail or "", duration_ms=result.duration_ms,
+                           request=result.request, reply=result.reply)
+
+    async def registered(self) -> set[str]:
+        names: set[str] = set()
+        for registration in await self.platform.store.registrations(self.scope):
+            if self.transport is not None and registration.transport != self.transport:
+                continue
+            for cap in registration.capabilities:
+                try:
+                    names.add(lookup(cap.name).name)
+                except UnknownCapability:  # registered under an older catalogue; ignore it
+                    continue
+        return names
+
+
+class TesterService:
+    """Starts flows, keeps their live state, and answers for their results."""
+
+    def __init__(self, platform: Platform, *, flow_timeout: float = 300.0) -> None:
+        self.platform = platform
+        self.flow_timeout = flow_timeout
+        self._live: dict[tuple[Scope, str], FlowResult] = {}
+        self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
+
+    @staticmethod
+    def descriptions() -> list[FlowDescription]:
+        return [FlowDescription(name=f.name, params=list(f.params)) for f in FLOWS]
+
+    def prepare(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> FlowRun:
+        """Check a run request and build its run; raises :class:`FlowRequestError`."""
+        definition = flow_by_name(flow)
+        if definition is None:
+            names = ", ".join(f.name for f in FLOWS)
+            raise FlowRequestError(f"unknown flow {flow!r}; the flows are: {names}")
+        params = dict(params or {})
+        known = {p.name for p in definition.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise FlowRequestError(f"flow {flow!r} takes no parameter {', '.join(unknown)}")
+        missing = missing_params(definition, params)
+        if missing:
+            raise FlowRequestError(f"flow {flow!r} needs the parameter {', '.join(missing)}")
+        for name, value in params.items():
+            if not isinstance(value, str | int | float | bool) or value is None:
+                raise FlowRequestError(f"parameter {name} must be a string, number or boolean")
+        key_holder: dict[str, tuple[Scope, str]] = {}
+
+        def on_update(snapshot: FlowResult) -> None:
+            self._live[key_holder["key"]] = snapshot
+
+        run = FlowRun(definition, params, PlatformFlowInvoker(self.platform, scope),
+                      on_update=on_update)
+        key_holder["key"] = (scope, run.flow_id)
+        return run
+
+    async def start(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> str:
+        """Start a flow in the background; returns its id at once."""
+        run = self.prepare(scope, flow, params)
+        key = (scope, run.flow_id)
+        self._live[key] = run.result.model_copy(deep=True)
+        await self.platform.store.save_flow_result(scope, run.flow_id, _dump(run.result))
+        task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
+        self._tasks[key] = task
+        return run.flow_id
+
+    async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
+        key = (scope, run.flow_id)
+        try:
+            result = await run_flow(run, timeout=self.flow_timeout)
+            await self.platform.store.save_flow_result(scope, run.flow_id, _dump(result))
+            return result
+        finally:
+            self._tasks.pop(key, None)
+            self._live.pop(key, None)
+
+    async def wait(self, scope: Scope, flow_id: str) -> FlowResult | None:
+        """Wait for a run to end (tests, the demo); returns its final result."""
+        task = self._tasks.get((scope, flow_id))
+        if task is not None:
+            return await asyncio.shield(task)
+        return await self.result(scope, flow_id)
+
+    async def result(self, scope: Scope, flow_id: str) -> FlowResult | None:
+        live = self._live.get((scope, flow_id))
+        if live is not None:
+            return live
+        stored = await self.platform.store.get_flow_result(scope, flow_id)
+        if stored is None:
+            return None
+        try:
+            result = FlowResult.model_validate(stored)
+        except ValidationError:
+            log.error("stored flow result %s is unreadable", flow_id)
+            return None
+        if result.status is Status.IN_PROGRESS and (scope, flow_id) not in self._tasks:
+            now = datetime.now(UTC)
+            result.status = Status.FAILURE
+            result.finished_at = now
+            result.steps.append(StepResult(
+                name="Flow interrupted", status=Status.FAILURE, started_at=now, finished_at=now,
+                additional_information=["the platform stopped while this flow was running"]))
+        return result
+
+    async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
+        """The scope's latest runs, newest first (for the dashboard)."""
+        found = []
+        for flow_id in await self.platform.store.flow_ids(scope, limit):
+            result = await self.result(scope, flow_id)
+            if result is not None:
+                found.append(result)
+        return found
+
+    async def close(self) -> None:
+        """Cancel runs still going (a platform shutting down)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+def _dump(result: FlowResult) -> dict[str, Any]:
+    return result.to_wire()
