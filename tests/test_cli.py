@@ -1,0 +1,138 @@
+"""The ``dojo-epos`` command, end to end: demo, seed, till, register and flows."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dojo_epos.cli import app
+from dojo_epos.epos.reference import open_reference
+from dojo_epos.epos.reference.seed import seed_database
+from dojo_epos.epos.rest import build_rest_app
+from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+from dojo_epos.serving import start_server
+
+runner = CliRunner()
+KEY, HOUSE = "sk_sandbox_cli_test_key_0001", "cli-house"
+
+
+def test_demo_once_runs_every_flow_and_exits_0(tmp_path: Path) -> None:
+    """What ``make demo`` runs, minus the serving forever; and a re-run reuses the set-up."""
+    args = ["demo", "--once", "--data", str(tmp_path), "--platform-port", "0", "--epos-port", "0"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "6/6 flows succeeded" in first.output
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "new: 0 tables, 0 open orders" in second.output
+
+
+def test_seed_and_till(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
+    seeded = runner.invoke(app, ["epos", "seed", "--db", db])
+    assert seeded.exit_code == 0, seeded.output
+    assert "12 tables" in seeded.output
+    again = runner.invoke(app, ["epos", "seed", "--db", db])
+    assert "0 tables, 0 open orders" in again.output
+    opened = runner.invoke(app, ["epos", "till", "open", "T3", "MN-BURG*2+MOD-CHEESE",
+                                 "DR-COKE", "--db", db])
+    assert opened.exit_code == 0, opened.output
+    order_id = opened.output.split()[0]
+    assert "2 x Dry-aged beef burger" in opened.output
+    voided = runner.invoke(app, ["epos", "till", "void", order_id, "1", "--db", db])
+    assert voided.exit_code == 0 and "DR-COKE" not in voided.output
+    listed = runner.invoke(app, ["epos", "till", "list", "--table", "T3", "--db", db])
+    assert order_id in listed.output
+    bad = runner.invoke(app, ["epos", "till", "open", "T99", "--db", db])
+    assert bad.exit_code == 1 and "NotFound" in bad.output
+    unknown = runner.invoke(app, ["epos", "till", "open", "T3", "NOPE", "--db", db])
+    assert unknown.exit_code == 2 and "not a menu line" in unknown.output
+
+
+class _Background:
+    """The local platform and the reference EPOS on loopback ports, in a thread of their own."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.urls: dict[str, str] = {}
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),),
+                                       daemon=True)
+        self._stop: asyncio.Event | None = None
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        epos = await open_reference(f"sqlite:///{self.tmp / 'epos.sqlite3'}")
+        await seed_database(epos.db)
+        platform = Platform(PlatformSettings(db_url=f"sqlite:///{self.tmp / 'p.sqlite3'}",
+                                             ping_interval=None))
+        served_p = await start_server(build_platform_app(platform=platform), lifespan="off")
+        served_e = await start_server(build_rest_app(epos, username="u", password="pw-cli-1"))
+        self.urls = {"platform": served_p.url, "epos": served_e.url}
+        self.ready.set()
+        await self._stop.wait()
+        await served_e.stop()
+        await served_p.stop()
+        await platform.close()
+        await epos.aclose()
+
+    def __enter__(self) -> _Background:
+        self.thread.start()
+        assert self.ready.wait(30)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._stop is not None
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(30)
+        self.loop.close()
+
+
+@pytest.fixture
+def background(tmp_path: Path) -> Iterator[_Background]:
+    with _Background(tmp_path) as bg:
+        yield bg
+
+
+@pytest.mark.socket
+def test_register_and_run_a_flow_with_a_junit_report(background: _Background,
+                                                     tmp_path: Path) -> None:
+    env = {"DOJO_API_URL": background.urls["platform"], "DOJO_API_KEY": KEY,
+           "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
+    registered = runner.invoke(app, ["register", "rest", "--url", background.urls["epos"],
+                                     "--username", "u", "--password", "pw-cli-1"], env=env)
+    assert registered.exit_code == 0, registered.output
+    assert "pw-cli-1" not in registered.output
+    assert "GetOrderById" in registered.output
+    shown = runner.invoke(app, ["register", "show"], env=env)
+    assert shown.exit_code == 0 and "restIntegrations" in shown.output
+    listed = runner.invoke(app, ["flows", "list"], env=env)
+    assert listed.exit_code == 0 and "Pay at Table" in listed.output
+    report = tmp_path / "junit.xml"
+    ran = runner.invoke(app, ["flows", "run", "Get Order", "--param", "orderId=ord_demo_01",
+                              "--junit", str(report)], env=env)
+    assert ran.exit_code == 0, ran.output
+    suite = ET.parse(report).getroot()
+    assert suite.get("name") == "Get Order through EPOS Data API"
+    assert suite.get("failures") == "0" and int(suite.get("tests", "0")) >= 2
+    missing = runner.invoke(app, ["flows", "run", "Get Order", "--param", "orderId=nope",
+                                  "--wait"], env=env)
+    assert missing.exit_code == 1
+    flow_id = runner.invoke(app, ["flows", "run", "List Areas"], env=env).output.strip()
+    status = runner.invoke(app, ["flows", "status", flow_id], env=env)
+    assert "List Areas through EPOS Data API" in status.output
+
+
+def test_bad_credentials_give_a_clear_error_not_a_traceback(background: _Background) -> None:
+    env = {"DOJO_API_URL": background.urls["platform"], "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
+    result = runner.invoke(app, ["flows", "list", "--api-key", "not-a-key"], env=env)
+    assert result.exit_code == 1
+    assert "401" in result.output and "Traceback" not in result.output
