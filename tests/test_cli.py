@@ -136,3 +136,110 @@ def test_bad_credentials_give_a_clear_error_not_a_traceback(background: _Backgro
     result = runner.invoke(app, ["flows", "list", "--api-key", "not-a-key"], env=env)
     assert result.exit_code == 1
     assert "401" in result.output and "Traceback" not in result.output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Process:
+    """``dojo-epos ...`` in a subprocess, its output collected line by line."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dojo_epos.cli", *args], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 30) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return True
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        return any(text in line for line in self.lines)
+
+    def stop(self) -> int:
+        import signal
+
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(30)
+        self.reader.join(5)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return code
+
+
+@pytest.mark.socket
+def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path) -> None:
+    import httpx
+
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
+    assert runner.invoke(app, ["epos", "seed", "--db", db]).exit_code == 0
+    proc = _Process("epos", "serve", "--port", str(port), "--db", db, "--username", "dojo",
+                    "--password", "serve-pw-1")
+    try:
+        assert proc.wait_for("reference EPOS over REST"), "".join(proc.lines)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            threading.Event().wait(0.05)
+        assert httpx.get(f"{base}/v1/areas").status_code == 401
+        areas = httpx.get(f"{base}/v1/areas", auth=("dojo", "serve-pw-1"))
+        assert areas.status_code == 200 and len(areas.json()) == 3
+    finally:
+        proc.stop()
+    assert "serve-pw-1" not in "".join(proc.lines)
+
+
+@pytest.mark.socket
+def test_epos_connect_reports_a_refused_key_clearly(background: _Background,
+                                                    tmp_path: Path) -> None:
+    """Go-live checklist, first scenario: an invalid key is reported as an auth failure."""
+    ws_url = background.urls["platform"].replace("http://", "ws://") + "/epos"
+    proc = _Process("epos", "connect", "--url", ws_url, "--api-key", "sk_live_wrong_kind_1234",
+                    "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    try:
+        assert proc.wait_for("authorization refused by the platform (HTTP 401)"), \
+            "".join(proc.lines)
+    finally:
+        proc.stop()
+    assert "sk_live_wrong_kind_1234" not in "".join(proc.lines)
+
+
+@pytest.mark.socket
+def test_epos_connect_connects_and_answers(background: _Background, tmp_path: Path) -> None:
+    ws_url = background.urls["platform"].replace("http://", "ws://") + "/epos"
+    proc = _Process("epos", "connect", "--url", ws_url, "--api-key", KEY,
+                    "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    try:
+        assert proc.wait_for("connector connected"), "".join(proc.lines)
+    finally:
+        code = proc.stop()
+    assert code in (0, 130)
+    assert KEY not in "".join(proc.lines)
