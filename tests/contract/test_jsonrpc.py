@@ -246,3 +246,14 @@ def test_accepted_requests_re_encode_to_an_equivalent_frame(message: dict[str, o
         assert message.get("params") == event.params
     else:
         assert isinstance(event, InvalidFrame)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.integers()), st.text(max_size=30), _json)
+def test_a_pre_encoded_result_makes_the_same_frame(request_id: str | int, method: str,
+                                                   result: object) -> None:
+    """send_result_json splices the result in; the frame means exactly what send_result's does."""
+    a, b = Peer(), Peer()
+    a.send_result(request_id, method, result)
+    b.send_result_json(request_id, method, json.dumps(result))
+    assert json.loads(a.data_to_send()[0]) == json.loads(b.data_to_send()[0])

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dojo_epos.contract.errors import EposError, ErrorType
+from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
@@ -109,8 +109,16 @@ Event = Request | Result | ErrorReply | InvalidFrame
 
 
 def encode(message: dict[str, Any]) -> str:
-    """Compact JSON text, as sent on the wire."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Compact JSON text, as sent on the wire (always encodable as UTF-8)."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (it can only arrive as a "\ud800" escape in a frame we echo, e.g.
+            # an id) cannot be sent as UTF-8: escape every non-ASCII character instead.
+            text = json.dumps(message, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def _reject_constant(name: str) -> Any:
@@ -180,7 +188,8 @@ class Peer:
         replyable: bool = False,
         excerpt: str = "",
     ) -> None:
-        error = EposError(ErrorType.INVALID_REQUEST, reason) if replyable else None
+        # A trace id like every other error reply, so the log line of a refused frame can be found.
+        error = EposError(ErrorType.INVALID_REQUEST, reason, new_trace_id()) if replyable else None
         self._events.append(InvalidFrame(reason, id, method, error, excerpt[:200]))
 
     def _dispatch(self, message: dict[str, Any], text: str) -> None:
@@ -261,6 +270,16 @@ class Peer:
         """Queue a successful reply, echoing the request's id and method (spec defect #21)."""
         self._outgoing.append(encode(
             {"jsonrpc": JSONRPC_VERSION, "id": request_id, "method": method, "result": result}))
+
+    def send_result_json(self, request_id: Id, method: str, result_json: str) -> None:
+        """Like :meth:`send_result`, with the result already encoded as JSON text.
+
+        The envelope is written around it rather than re-encoding the result (the reply is the
+        hot path). ``result_json`` must be one valid JSON value; callers get it from pydantic.
+        """
+        self._outgoing.append(
+            f'{{"jsonrpc":"{JSONRPC_VERSION}","id":{json.dumps(request_id, ensure_ascii=False)},'
+            f'"method":{json.dumps(method, ensure_ascii=False)},"result":{result_json}}}')
 
     def send_error(self, request_id: Id, method: str | None, error: EposError) -> None:
         """Queue an error reply: ``error`` is the EPOSError object and there is no ``result``."""

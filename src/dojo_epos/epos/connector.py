@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from dojo_epos.contract.capabilities import UnknownCapability, by_rpc_method
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, InvalidFrame, Peer, Request
-from dojo_epos.epos.handler import EposHandler, call_handler
+from dojo_epos.epos.handler import EposHandler, call_handler_json
 
 __all__ = [
     "AUTH_REFUSED",
@@ -338,8 +338,8 @@ class _Session:
     async def answer(self, request: Request, capability: Any) -> None:
         trace_id = new_trace_id()
         try:
-            result = await call_handler(self.connector.handler, capability, request.params,
-                                        transport="ws", trace_id=trace_id)
+            result = await call_handler_json(self.connector.handler, capability, request.params,
+                                             transport="ws", trace_id=trace_id)
         except EposError as exc:
             exc.trace_id = exc.trace_id or trace_id
             self.connector.stats.errors += 1
@@ -349,7 +349,7 @@ class _Session:
             self.connector.stats.errors += 1
             self.peer.send_error(request.id, request.method, EposError.unexpected(trace_id))
         else:
-            self.peer.send_result(request.id, request.method, result)
+            self.peer.send_result_json(request.id, request.method, result)
         finally:
             self.slots.release()
         await self.flush()

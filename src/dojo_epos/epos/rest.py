@@ -31,7 +31,7 @@ from starlette.routing import Route
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, rest_routes
 from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
-from dojo_epos.epos.handler import EposHandler, call_handler, event_row
+from dojo_epos.epos.handler import EposHandler, call_handler_json, event_row
 from dojo_epos.epos.openapi import build_openapi
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "build_rest_app", "error_response", "serve"]
@@ -187,8 +187,8 @@ class _PathEndpoint:
                 {"Allow": self.allow}, 405)
         try:
             params = await self.params_for(capability, request)
-            result = await call_handler(self.handler, capability, params, transport="rest",
-                                        trace_id=trace_id)
+            result = await call_handler_json(self.handler, capability, params,
+                                             transport="rest", trace_id=trace_id)
         except _BodyError as exc:
             if exc.error.trace_id is None:
                 exc.error.trace_id = trace_id
@@ -201,7 +201,7 @@ class _PathEndpoint:
             log.exception("REST %s %s failed (trace %s)", request.method, request.url.path,
                           trace_id)
             return error_response(EposError.unexpected(trace_id))
-        return JSONResponse(result)
+        return Response(result, media_type="application/json")
 
     async def params_for(self, capability: Capability, request: Request) -> dict[str, Any]:
         """The WebSocket-shaped params object for this request."""
