@@ -21,6 +21,7 @@ neither ever holds the registration password or the API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -48,6 +49,9 @@ from dojo_epos.platform.store import Registration, Store, utc_now
 __all__ = ["Failure", "InvocationResult", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
+
+#: Call-log entries waiting to be written before new ones are dropped (and counted).
+LOG_QUEUE_SIZE = 10_000
 
 
 class Failure(StrEnum):
@@ -154,6 +158,10 @@ class Invoker:
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
         self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
+        self._log_queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
+        self._log_writer: asyncio.Task[None] | None = None
+        #: Call-log entries not persisted because the writer fell behind (overload).
+        self.log_dropped = 0
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -167,6 +175,14 @@ class Invoker:
         return self._http
 
     async def aclose(self) -> None:
+        if self._log_writer is not None:
+            assert self._log_queue is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._log_queue.join(), 5)
+            self._log_writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._log_writer
+            self._log_writer = self._log_queue = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -345,14 +361,40 @@ class Invoker:
         else:
             log.info("%s: %s over %s failed: %s (%s)", scope, outcome.capability,
                      outcome.transport, outcome.failure, outcome.detail)
+        # Persisted by a background writer in batches: a database write per call on the caller's
+        # path cost more than the call itself. The in-memory ring above is current at once.
+        entry = {"capability": outcome.capability, "transport": outcome.transport,
+                 "outcome": outcome.outcome, "detail": outcome.detail,
+                 "request": outcome.request, "reply": outcome.reply,
+                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at}
+        if self._log_queue is None:
+            self._log_queue = asyncio.Queue(maxsize=LOG_QUEUE_SIZE)
+            self._log_writer = asyncio.create_task(self._write_log(self._log_queue),
+                                                   name="call log writer")
         try:
-            await self.store.add_call(
-                scope, capability=outcome.capability, transport=outcome.transport,
-                outcome=outcome.outcome, detail=outcome.detail, request=outcome.request,
-                reply=outcome.reply, duration_ms=outcome.duration_ms,
-                started_at=outcome.started_at)
-        except Exception:  # the call itself happened; a log write failure must not undo it
-            log.exception("%s: could not persist the call log entry", scope)
+            self._log_queue.put_nowait((scope, entry))
+        except asyncio.QueueFull:  # overload: the log is a record, never worth slowing calls
+            self.log_dropped += 1
+            if self.log_dropped in (1, 10, 100) or self.log_dropped % 1000 == 0:
+                log.warning("call log behind: %d entries not persisted", self.log_dropped)
+
+    async def _write_log(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < 200:
+                batch.append(queue.get_nowait())
+            try:
+                await self.store.add_calls(batch)
+            except Exception:  # the calls happened; a log write failure must not undo them
+                log.exception("could not persist %d call log entries", len(batch))
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def flush_log(self) -> None:
+        """Wait until every call made so far is in the database."""
+        if self._log_queue is not None:
+            await self._log_queue.join()
 
 
 def _body_of(response: httpx.Response) -> tuple[Any, bool]:

@@ -18,6 +18,7 @@ never returned or logged.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -52,7 +53,7 @@ from dojo_epos.platform._http import ApiError, authenticate, platform_of, read_j
 from dojo_epos.platform.accounts import Caller, Scope
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["REST", "WS", "Registry", "registry_routes", "rest_base"]
+__all__ = ["REST", "WS", "Registry", "refused_host", "registry_routes", "rest_base"]
 
 log = logging.getLogger("dojo_epos.platform.registry")
 
@@ -67,10 +68,20 @@ def rest_base(url: str) -> tuple[str, bool]:
     -> ``https://e.example/x`` (spec defect #40). Raises ValueError for a URL that cannot be a base.
     """
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("url must be an absolute http:// or https:// URL")
-    if parts.query or parts.fragment:
+    if "?" in url or "#" in url:
         raise ValueError("url must be a base URL, without a query or fragment")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in a URL end up in logs and call records; auth.basic is where they go.
+        raise ValueError("url must not carry credentials; send them in auth.basic")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:
+        raise ValueError(f"url has an invalid port: {exc}") from None
+    refused = refused_host(parts.hostname)
+    if refused:
+        raise ValueError(f"url points at {refused}, which the platform never calls")
     path = parts.path
     segments = path.split("/")
     cut = False
@@ -80,6 +91,37 @@ def rest_base(url: str) -> tuple[str, bool]:
     if "{" in path or "}" in path:
         raise ValueError("url holds a {...} template outside a /v1/ path; register the base URL")
     return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}", cut
+
+
+#: Host names of cloud metadata services (SSRF targets), refused whatever they resolve to.
+_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
+                             "instance-data", "instance-data.ec2.internal"})
+
+
+def refused_host(host: str) -> str | None:
+    """Why the platform refuses to call ``host``, or None.
+
+    The local platform calls whatever URL an EPOS registers, so a registration must not turn it
+    into a way to reach what only the machine itself should: link-local addresses (169.254.0.0/16,
+    where cloud metadata services such as 169.254.169.254 live, and fe80::/10), the unspecified
+    address, multicast, and the metadata host names. Loopback and private addresses stay allowed:
+    an EPOS under development runs on this machine or the shop's LAN. Host names are not resolved
+    here (what a name resolves to can change after registration).
+    """
+    name = host.strip("[]").rstrip(".").lower()
+    if name in _METADATA_HOSTS:
+        return f"a cloud metadata host ({name})"
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_link_local:
+        return f"a link-local address ({address})"
+    if address.is_unspecified or address.is_multicast:
+        return f"an address no EPOS can have ({address})"
+    return None
 
 
 def _validate(model: type[BaseModel], body: Any) -> Any:
@@ -147,6 +189,18 @@ class Registry:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Every invocation asks which registration offers a capability; reading the database
+        # each time capped invocations at a few hundred a second. The local platform is one
+        # process (its gateway holds the sockets), so what this registry wrote is what is stored:
+        # the cache is filled on first use and dropped on every PUT of the scope.
+        self._cache: dict[Scope, list[Registration]] = {}
+
+    async def registrations(self, scope: Scope) -> list[Registration]:
+        """The scope's registrations (cached; see ``__init__``)."""
+        cached = self._cache.get(scope)
+        if cached is None:
+            cached = self._cache[scope] = await self.store.registrations(scope)
+        return cached
 
     async def put_rest(self, caller: Caller, body: Any) -> RestIntegrationResponse:
         request: RestIntegrationRequest = _validate(RestIntegrationRequest, body)
@@ -159,9 +213,11 @@ class Registry:
             log.warning("registered url %s carries a spec path; using the part before /v1/ "
                         "as the base (spec defect #40)", request.url)
         basic = request.auth.basic
+        self._cache.pop(caller.scope, None)
         saved = await self.store.replace_registration(
             caller.scope, REST, pairs, url=request.url.strip(), username=basic.username,
             password=basic.password, reseller_id=caller.reseller_id)
+        self._cache.pop(caller.scope, None)
         log.info("%s registered %d REST capabilities at %s as user %s", caller.scope,
                  len(pairs), request.url, basic.username)
         return rest_response(saved)
@@ -169,8 +225,10 @@ class Registry:
     async def put_ws(self, caller: Caller, body: Any) -> WsIntegrationResponse:
         request: WsIntegrationRequest = _validate(WsIntegrationRequest, body)
         pairs = check_capabilities(request.capabilities)
+        self._cache.pop(caller.scope, None)
         saved = await self.store.replace_registration(
             caller.scope, WS, pairs, reseller_id=caller.reseller_id)
+        self._cache.pop(caller.scope, None)
         log.info("%s registered %d WebSocket capabilities", caller.scope, len(pairs))
         return ws_response(saved)
 
@@ -196,7 +254,7 @@ class Registry:
     async def offering(self, scope: Scope, capability: Capability) -> dict[str, Registration]:
         """The scope's registrations (by transport) that list ``capability`` under any alias."""
         found: dict[str, Registration] = {}
-        for registration in await self.store.registrations(scope):
+        for registration in await self.registrations(scope):
             for item in registration.capabilities:
                 try:
                     if lookup(item.name) is capability:

@@ -74,7 +74,7 @@ class PlatformFlowInvoker:
 
     async def registered(self) -> set[str]:
         names: set[str] = set()
-        for registration in await self.platform.store.registrations(self.scope):
+        for registration in await self.platform.registry.registrations(self.scope):
             if self.transport is not None and registration.transport != self.transport:
                 continue
             for cap in registration.capabilities:

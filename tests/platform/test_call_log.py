@@ -1,0 +1,51 @@
+"""The call log: every invocation is recorded, off the caller's path, and a PUT is seen at once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dojo_epos.platform import Failure, Platform
+from dojo_epos.platform import invoke as invoke_module
+from tests.platform.conftest import RestEpos, scope_of
+from tests.platform.test_invoke_rest import register_rest
+
+
+async def test_every_call_reaches_the_database(http: httpx.AsyncClient, platform: Platform,
+                                               rest_epos: RestEpos) -> None:
+    platform.invoker.set_http_transport(httpx.ASGITransport(app=rest_epos.app()))
+    await register_rest(http, ["GetOrderById"])
+    for n in range(25):
+        await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1" if n % 2 else "x"})
+    await platform.invoker.flush_log()
+    rows = await platform.store.calls(scope_of(), limit=100)
+    assert len(rows) == 25
+    assert sorted({r.outcome for r in rows}) == ["EposErrorReply", "ok"]
+    assert platform.invoker.log_dropped == 0
+
+
+async def test_a_full_log_queue_drops_and_counts_instead_of_slowing_calls(
+    http: httpx.AsyncClient, platform: Platform, rest_epos: RestEpos,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(invoke_module, "LOG_QUEUE_SIZE", 2)
+    platform.invoker.set_http_transport(httpx.ASGITransport(app=rest_epos.app()))
+    await register_rest(http, ["GetOrderById"])
+    for _ in range(10):
+        outcome = await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
+        assert outcome.ok
+    await platform.invoker.flush_log()
+    stored = len(await platform.store.calls(scope_of(), limit=100))
+    assert stored + platform.invoker.log_dropped == 10
+
+
+async def test_a_new_registration_is_used_by_the_next_call(
+    http: httpx.AsyncClient, platform: Platform, rest_epos: RestEpos
+) -> None:
+    """The registry's cache is dropped on PUT: a capability removed is no longer routed."""
+    platform.invoker.set_http_transport(httpx.ASGITransport(app=rest_epos.app()))
+    await register_rest(http, ["GetOrderById", "SearchTables"])
+    assert (await platform.invoke(scope_of(), "SearchTables", {})).ok
+    await register_rest(http, ["GetOrderById"])
+    outcome = await platform.invoke(scope_of(), "SearchTables", {})
+    assert outcome.failure is Failure.NOT_REGISTERED
