@@ -8,14 +8,14 @@ currency, from the stored (reconciled) totals, so the bill always agrees with Ge
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Row, select
 
 from dojo_epos.contract import models as m
 from dojo_epos.epos.reference import schema as s
-from dojo_epos.epos.reference.orders import load_order
+from dojo_epos.epos.reference.order_reads import read_order
 
 __all__ = ["build_bill", "format_money"]
 
@@ -89,10 +89,16 @@ def footer_lines(merchant: Row[Any] | None, order: m.Order) -> list[m.BillLine]:
     return lines
 
 
-async def build_bill(conn: AsyncConnection, order_id: str) -> m.OrderBill:
-    """The bill for ``order_id``; NotFound when there is no such order."""
-    order = await load_order(conn, order_id)
-    merchant = (await conn.execute(select(s.merchant).where(s.merchant.c.id == 1))).first()
+def build_bill(
+    conn: Connection, order_id: str, *,
+    read: Callable[[Connection, str], m.Order] = read_order,
+) -> m.OrderBill:
+    """The bill for ``order_id``; NotFound when there is no such order.
+
+    ``read`` loads the order, first in the transaction (so it may be :class:`.OrderCache`'s).
+    """
+    order = read(conn, order_id)
+    merchant = conn.execute(select(s.merchant).where(s.merchant.c.id == 1)).first()
     return m.OrderBill(
         header=m.BillSection(lines=header_lines(merchant, order)),
         order=order,

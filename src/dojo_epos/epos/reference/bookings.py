@@ -10,6 +10,9 @@ the one sending them here, so taking them from Dojo's request is correct.
 
 SearchParties leaves out parties that have left (``endTime`` set) unless ``completedOnly``, which
 returns only those. SearchReservations returns reservations overlapping ``[fromTime, toTime]``.
+
+Reads (get, search) are synchronous functions over a ``Connection`` so the handler runs each in one
+hop (:meth:`Database.run_read`); writes answer with them through ``run_sync``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, exists, insert, select, update
+from sqlalchemy import Connection, Row, Table, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dojo_epos.contract import models as m
@@ -33,14 +36,14 @@ __all__ = [
 ]
 
 
-async def _table_ids(
-    conn: AsyncConnection, link: Table, owner_col: str, owner_ids: Sequence[str]
+def _table_ids(
+    conn: Connection, link: Table, owner_col: str, owner_ids: Sequence[str]
 ) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {i: [] for i in owner_ids}
     if owner_ids:
-        rows = (await conn.execute(
+        rows = conn.execute(
             select(link).where(link.c[owner_col].in_(owner_ids)).order_by(link.c.position)
-        )).all()
+        ).all()
         for row in rows:
             out[row._mapping[owner_col]].append(row.table_id)
     return out
@@ -69,17 +72,17 @@ def _party(row: Row[Any], table_ids: list[str]) -> m.Party:
     )
 
 
-async def _parties(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[m.Party]:
-    tables = await _table_ids(conn, s.party_tables, "party_id", [r.id for r in rows])
+def _parties(conn: Connection, rows: Sequence[Row[Any]]) -> list[m.Party]:
+    tables = _table_ids(conn, s.party_tables, "party_id", [r.id for r in rows])
     return [_party(r, tables[r.id]) for r in rows]
 
 
-async def get_party(conn: AsyncConnection, party_id: str) -> m.Party:
+def get_party(conn: Connection, party_id: str) -> m.Party:
     """The party; NotFound when there is none."""
-    row = (await conn.execute(select(s.parties).where(s.parties.c.id == party_id))).first()
+    row = conn.execute(select(s.parties).where(s.parties.c.id == party_id)).first()
     if row is None:
         raise EposError.not_found(f"no party {party_id!r}")
-    return (await _parties(conn, [row]))[0]
+    return _parties(conn, [row])[0]
 
 
 def _party_values(req: m.CreatePartyRequest | m.UpdatePartyRequest) -> dict[str, Any]:
@@ -97,7 +100,7 @@ async def create_party(conn: AsyncConnection, req: m.CreatePartyRequest) -> m.Pa
         select(s.parties.c.id).where(s.parties.c.dojo_party_id == req.dojo_party_id)
     )).scalar_one_or_none()
     if existing is not None:
-        return await get_party(conn, existing)
+        return await conn.run_sync(get_party, existing)
     party_id = f"pty_{uuid.uuid4().hex[:16]}"
     await conn.execute(insert(s.parties).values(
         id=party_id, dojo_party_id=req.dojo_party_id,
@@ -105,7 +108,7 @@ async def create_party(conn: AsyncConnection, req: m.CreatePartyRequest) -> m.Pa
         reservation_id=req.reservation_id, **_party_values(req),
     ))
     await _set_table_ids(conn, s.party_tables, "party_id", party_id, req.table_ids)
-    return await get_party(conn, party_id)
+    return await conn.run_sync(get_party, party_id)
 
 
 async def update_party(conn: AsyncConnection, party_id: str, req: m.UpdatePartyRequest) -> m.Party:
@@ -115,7 +118,7 @@ async def update_party(conn: AsyncConnection, party_id: str, req: m.UpdatePartyR
     if result.rowcount == 0:
         raise EposError.not_found(f"no party {party_id!r}")
     await _set_table_ids(conn, s.party_tables, "party_id", party_id, req.table_ids)
-    return await get_party(conn, party_id)
+    return await conn.run_sync(get_party, party_id)
 
 
 async def delete_party(conn: AsyncConnection, party_id: str) -> None:
@@ -127,7 +130,7 @@ async def delete_party(conn: AsyncConnection, party_id: str) -> None:
     await conn.execute(delete(s.party_tables).where(s.party_tables.c.party_id == party_id))
 
 
-async def search_parties(conn: AsyncConnection, req: m.SearchPartiesRequest) -> m.PagedPartiesResponse:
+def search_parties(conn: Connection, req: m.SearchPartiesRequest) -> m.PagedPartiesResponse:
     """A page of parties: current ones, or with ``completedOnly`` only those that have left."""
     query = select(s.parties)
     if req.completed_only:
@@ -138,16 +141,16 @@ async def search_parties(conn: AsyncConnection, req: m.SearchPartiesRequest) -> 
         query = query.where(exists().where(
             (s.party_tables.c.party_id == s.parties.c.id)
             & (s.party_tables.c.table_id == req.table_id)))
-    page = await fetch_page(conn, query, [s.parties.c.seq], "parties", req.cursor)
-    return m.PagedPartiesResponse(data=await _parties(conn, page.rows), before=page.before,
+    page = fetch_page(conn, query, [s.parties.c.seq], "parties", req.cursor)
+    return m.PagedPartiesResponse(data=_parties(conn, page.rows), before=page.before,
                                   after=page.after)
 
 
 # --- reservations --------------------------------------------------------------------------------
 
 
-async def _reservations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[m.Reservation]:
-    tables = await _table_ids(conn, s.reservation_tables, "reservation_id", [r.id for r in rows])
+def _reservations(conn: Connection, rows: Sequence[Row[Any]]) -> list[m.Reservation]:
+    tables = _table_ids(conn, s.reservation_tables, "reservation_id", [r.id for r in rows])
     return [
         m.Reservation(id=r.id, name=r.name, covers=r.covers, start_time=r.start_time,
                       end_time=r.end_time, table_ids=tables[r.id], host_notes=r.host_notes,
@@ -156,13 +159,13 @@ async def _reservations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list
     ]
 
 
-async def get_reservation(conn: AsyncConnection, reservation_id: str) -> m.Reservation:
+def get_reservation(conn: Connection, reservation_id: str) -> m.Reservation:
     """The reservation; NotFound when there is none."""
-    row = (await conn.execute(
-        select(s.reservations).where(s.reservations.c.id == reservation_id))).first()
+    row = conn.execute(
+        select(s.reservations).where(s.reservations.c.id == reservation_id)).first()
     if row is None:
         raise EposError.not_found(f"no reservation {reservation_id!r}")
-    return (await _reservations(conn, [row]))[0]
+    return _reservations(conn, [row])[0]
 
 
 def _check_times(req: m.CreateReservationRequest) -> None:
@@ -184,14 +187,14 @@ async def create_reservation(
     existing = (await conn.execute(select(s.reservations.c.id).where(
         s.reservations.c.dojo_reservation_id == req.dojo_reservation_id))).scalar_one_or_none()
     if existing is not None:
-        return await get_reservation(conn, existing)
+        return await conn.run_sync(get_reservation, existing)
     reservation_id = f"res_{uuid.uuid4().hex[:16]}"
     await conn.execute(insert(s.reservations).values(
         id=reservation_id, dojo_reservation_id=req.dojo_reservation_id,
         **_reservation_values(req)))
     await _set_table_ids(conn, s.reservation_tables, "reservation_id", reservation_id,
                          req.table_ids)
-    return await get_reservation(conn, reservation_id)
+    return await conn.run_sync(get_reservation, reservation_id)
 
 
 async def update_reservation(
@@ -206,7 +209,7 @@ async def update_reservation(
         raise EposError.not_found(f"no reservation {reservation_id!r}")
     await _set_table_ids(conn, s.reservation_tables, "reservation_id", reservation_id,
                          req.table_ids)
-    return await get_reservation(conn, reservation_id)
+    return await conn.run_sync(get_reservation, reservation_id)
 
 
 async def delete_reservation(conn: AsyncConnection, reservation_id: str) -> None:
@@ -219,8 +222,8 @@ async def delete_reservation(conn: AsyncConnection, reservation_id: str) -> None
                        .where(s.reservation_tables.c.reservation_id == reservation_id))
 
 
-async def search_reservations(
-    conn: AsyncConnection, req: m.SearchReservationsRequest
+def search_reservations(
+    conn: Connection, req: m.SearchReservationsRequest
 ) -> m.PagedReservationsResponse:
     """A page of reservations on a table and/or overlapping a time window."""
     if req.from_time and req.to_time and req.to_time < req.from_time:
@@ -234,6 +237,6 @@ async def search_reservations(
         query = query.where(exists().where(
             (s.reservation_tables.c.reservation_id == s.reservations.c.id)
             & (s.reservation_tables.c.table_id == req.table_id)))
-    page = await fetch_page(conn, query, [s.reservations.c.seq], "reservations", req.cursor)
+    page = fetch_page(conn, query, [s.reservations.c.seq], "reservations", req.cursor)
     return m.PagedReservationsResponse(
-        data=await _reservations(conn, page.rows), before=page.before, after=page.after)
+        data=_reservations(conn, page.rows), before=page.before, after=page.after)

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, tuple_
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, Row
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError
@@ -73,8 +72,8 @@ def _key_value(key: Key) -> Any:
     return key[0] if len(key) == 1 else tuple_(*key)
 
 
-async def fetch_page(
-    conn: AsyncConnection,
+def fetch_page(
+    conn: Connection,
     query: Select[Any],
     key_columns: Sequence[ColumnElement[Any]],
     kind: str,
@@ -95,7 +94,7 @@ async def fetch_page(
     if cursor.before is not None:
         edge = decode(kind, cursor.before, len(key_columns))
         stmt = query.where(key < _key_value(edge)).order_by(*(c.desc() for c in key_columns))
-        rows = list((await conn.execute(stmt.limit(limit + 1))).all())
+        rows = list(conn.execute(stmt.limit(limit + 1)).all())
         more = len(rows) > limit
         rows = rows[:limit][::-1]
         return Page(
@@ -107,7 +106,7 @@ async def fetch_page(
     if cursor.after is not None:
         edge = decode(kind, cursor.after, len(key_columns))
         stmt = stmt.where(key > _key_value(edge))
-    rows = list((await conn.execute(stmt.order_by(*key_columns).limit(limit + 1))).all())
+    rows = list(conn.execute(stmt.order_by(*key_columns).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(

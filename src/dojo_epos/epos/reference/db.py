@@ -12,6 +12,12 @@ the async driver URL SQLAlchemy needs (``sqlite+aiosqlite``, ``postgresql+asyncp
 - :meth:`Database.read` is a consistent snapshot for reads (REPEATABLE READ on PostgreSQL, a deferred
   transaction on SQLite, which under WAL never waits for a writer). Reads are never blocked by an
   order lock: those are rows, not database locks.
+- :meth:`Database.run_read` runs a synchronous read function (over a SQLAlchemy ``Connection``) in
+  one such snapshot. This is how the capabilities read: on PostgreSQL it is ``read()`` plus
+  ``AsyncConnection.run_sync``; on a SQLite file it runs the whole function on a worker thread with
+  the synchronous ``sqlite3`` driver. aiosqlite sends every driver call (cursor, execute, fetch,
+  close) to its own thread and back, about 30 hops for one order; the worker thread makes it one.
+  The reader engine is read-only (``PRAGMA query_only``), so it can never take the write lock.
 
 SQLite in WAL mode needs the driver not to issue its own ``BEGIN``; the connect/begin listeners below
 take that over (the recipe in SQLAlchemy's pysqlite/aiosqlite dialect notes).
@@ -19,12 +25,14 @@ take that over (the recipe in SQLAlchemy's pysqlite/aiosqlite dialect notes).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -34,6 +42,11 @@ __all__ = ["Database", "normalise_url"]
 _WRITE = "dojo_epos_write"
 #: Seconds a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT = 30.0
+#: Worker threads (and pooled connections) for SQLite reads. One: the reads are mostly Python (the
+#: GIL), and more threads measured slower, each one convoying with the event loop for the GIL.
+SQLITE_READ_THREADS = 1
+
+T = TypeVar("T")
 
 
 def normalise_url(db_url: str | URL) -> URL:
@@ -71,6 +84,17 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="REPEATABLE READ")
         )
+        #: The synchronous read-only engine on the same SQLite file (None: PostgreSQL, memory).
+        self.sync_reader: Engine | None = None
+        self._read_threads: ThreadPoolExecutor | None = None  # made on first use
+        if self.is_sqlite and (self.url.database or "") not in ("", ":memory:"):
+            self.sync_reader = create_engine(
+                self.url.set(drivername="sqlite+pysqlite"),
+                pool_size=SQLITE_READ_THREADS,
+                max_overflow=0,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+            )
+            _install_sqlite_listeners(self.sync_reader, read_only=True)
 
     @property
     def dialect(self) -> str:
@@ -87,26 +111,58 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot (rolled back at the end; nothing to commit)."""
         async with self._reader.connect() as conn:
-            async with conn.begin() as trans:
-                yield conn
-                await trans.rollback()
+            await conn.begin()
+            yield conn
+            # Closing the connection rolls the snapshot back; ending it here instead would make
+            # the pool roll back a second time (it skips its reset only after an inline rollback).
+
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one read snapshot; what it returns or raises.
+
+        ``work`` must only read. On a SQLite file it runs on a worker thread (one hop for the whole
+        read); elsewhere on the event loop's connection through ``run_sync``.
+        """
+        if self.sync_reader is None:
+            async with self.read() as conn:
+                return await conn.run_sync(work)
+        if self._read_threads is None:
+            self._read_threads = ThreadPoolExecutor(
+                SQLITE_READ_THREADS, thread_name_prefix="dojo-epos-read")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_threads, self._read_in_thread, work)
+
+    def _read_in_thread(self, work: Callable[[Connection], T]) -> T:
+        assert self.sync_reader is not None
+        with self.sync_reader.connect() as conn:
+            conn.begin()
+            return work(conn)  # closing rolls the snapshot back (see read())
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the SQLite read threads)."""
         await self.engine.dispose()
+        if self._read_threads is not None:
+            threads, self._read_threads = self._read_threads, None
+            threads.shutdown(wait=True)  # reads are short; let any in flight finish
+        if self.sync_reader is not None:
+            self.sync_reader.dispose()
 
 
-def _install_sqlite_listeners(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+def _install_sqlite_listeners(engine: AsyncEngine | Engine, *, read_only: bool = False) -> None:
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Stop the driver from issuing its own BEGIN, so ours (below) decides the kind.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            # WAL is a property of the file, set by the writer engine; this one only reads, and
+            # query_only makes SQLite refuse anything else from it.
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cursor.close()
 

@@ -1,7 +1,8 @@
 """``ReferenceEpos``: the demo restaurant's handler, every capability on a real database.
 
-Each method opens one transaction (:meth:`Database.write` for changes, :meth:`Database.read` for
-reads) and calls the module that owns the rule: :mod:`.locks`, :mod:`.payments`, :mod:`.intake`,
+Each method opens one transaction (:meth:`Database.write` for changes, :meth:`Database.run_read`
+for reads, which runs a synchronous read in one snapshot and, on SQLite, in one worker-thread hop)
+and calls the module that owns the rule: :mod:`.locks`, :mod:`.payments`, :mod:`.intake`,
 :mod:`.bookings`, :mod:`.search`, :mod:`.bill`. Writes that lose a race on a unique constraint (two
 retries of one payment intent or one Dojo id arriving at once) or on the database's own
 serialisation (PostgreSQL deadlock, SQLite busy) run again from the start; the second run finds what
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +28,8 @@ from dojo_epos.epos.handler import EposHandler, RequestContext
 from dojo_epos.epos.reference import bookings, intake, locks, payments, search
 from dojo_epos.epos.reference.bill import build_bill
 from dojo_epos.epos.reference.db import Database
+from dojo_epos.epos.reference.order_cache import OrderCache
+from dojo_epos.epos.reference.order_reads import read_order
 from dojo_epos.epos.reference.orders import load_order
 from dojo_epos.epos.reference.schema import create_schema
 
@@ -55,6 +59,9 @@ class ReferenceEpos(EposHandler):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Built orders for GetOrderById and GetOrderBill, exact by SQLite's data_version (see
+        #: :mod:`.order_cache`); None where there is no read-only SQLite engine (PostgreSQL).
+        self.order_cache = OrderCache(db.sync_reader) if db.sync_reader is not None else None
 
     async def aclose(self) -> None:
         """Close the database connections."""
@@ -72,18 +79,20 @@ class ReferenceEpos(EposHandler):
                 await asyncio.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
 
-    async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        async with self.db.read() as conn:
-            return await work(conn)
+    async def _read(self, work: Callable[[Connection], T]) -> T:
+        return await self.db.run_read(work)
 
     # -- orders ---------------------------------------------------------------------------------
     async def search_orders(
         self, params: m.SearchOrdersParams, ctx: RequestContext
     ) -> m.PagedOrdersResponse:
-        return await self._read(lambda c: search.search_orders(c, params))
+        return await self._read(lambda c: search.read_orders_page(c, params))
 
     async def get_order_by_id(self, params: m.OrderIdParams, ctx: RequestContext) -> m.Order:
-        return await self._read(lambda c: load_order(c, params.order_id))
+        cache = self.order_cache
+        if cache is not None:
+            return await self._read(lambda c: cache.read_order(c, params.order_id))
+        return await self._read(lambda c: read_order(c, params.order_id))
 
     async def create_order(self, params: m.CreateOrderParams, ctx: RequestContext) -> m.Order:
         return await self._write(lambda c: intake.create_order(c, params))
@@ -92,7 +101,8 @@ class ReferenceEpos(EposHandler):
         return await self._write(lambda c: intake.cancel_order(c, params.order_id))
 
     async def get_order_bill(self, params: m.OrderIdParams, ctx: RequestContext) -> m.OrderBill:
-        return await self._read(lambda c: build_bill(c, params.order_id))
+        read = self.order_cache.read_order if self.order_cache is not None else read_order
+        return await self._read(lambda c: build_bill(c, params.order_id, read=read))
 
     # -- locks and payments ---------------------------------------------------------------------
     async def create_order_lock(

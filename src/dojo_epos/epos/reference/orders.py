@@ -1,4 +1,4 @@
-"""Orders in the database: reading them as contract models, writing them, keeping amounts right.
+"""Orders in the database: writing them and keeping their amounts right (reads: .order_reads).
 
 Every change to an order ends with :func:`refresh_amounts`, which recomputes ``totalAmount`` from the
 stored lines (by :mod:`.totals`), ``paidAmount``/``tipsAmount`` from the payments that still count,
@@ -12,7 +12,6 @@ Canceled (HandleEvent) stops counting toward ``paidAmount``.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,12 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.errors import EposError
 from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.order_reads import (
+    NOT_COUNTED_INTENT_STATUSES,
+    read_order,
+    read_orders,
+)
 from dojo_epos.epos.reference.totals import compute_totals, included_tax, percentage_of
 
 __all__ = [
@@ -39,8 +42,6 @@ __all__ = [
 
 #: Orders in these states take no more payments or edits.
 TERMINAL_STATUSES = frozenset({m.OrderStatus.FINALIZED, m.OrderStatus.CANCELED, m.OrderStatus.FAILED})
-#: Payment-intent states after which a payment no longer counts toward ``paidAmount``.
-NOT_COUNTED_INTENT_STATUSES = frozenset({"Reversed", "Refunded", "Canceled"})
 
 
 def new_order_id() -> str:
@@ -208,110 +209,18 @@ async def refresh_amounts(
     ))
 
 
-# --- reading -----------------------------------------------------------------------------------
+# --- reading (the logic is in .order_reads; these run it on an async connection) --------------
 
 
 async def load_order(conn: AsyncConnection, order_id: str) -> m.Order:
-    """The order as the contract shows it; NotFound when there is no such order."""
-    row = (await conn.execute(select(s.orders).where(s.orders.c.id == order_id))).first()
-    if row is None:
-        raise EposError.not_found(f"no order {order_id!r}")
-    return (await orders_from_rows(conn, [row]))[0]
+    """The order as the contract shows it; NotFound when there is no such order.
 
-
-def _grouped(rows: Sequence[Row[Any]], key: str) -> dict[Any, list[Row[Any]]]:
-    out: dict[Any, list[Row[Any]]] = defaultdict(list)
-    for row in rows:
-        out[row._mapping[key]].append(row)
-    return out
+    For use inside a write transaction (the answer shows what the write just did) or a
+    :meth:`Database.read`; a capability that only reads uses :meth:`Database.run_read` instead.
+    """
+    return await conn.run_sync(read_order, order_id)
 
 
 async def orders_from_rows(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[m.Order]:
-    """Contract models for ``orders`` rows, loading all their lines in one query per table."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-
-    async def children(table: Any) -> dict[Any, list[Row[Any]]]:
-        stmt = select(table).where(table.c.order_id.in_(ids)).order_by(table.c.id)
-        return _grouped((await conn.execute(stmt)).all(), "order_id")
-
-    items_by = await children(s.items)
-    subs_by = await children(s.sub_items)
-    mods_by = await children(s.modifiers)
-    discounts_by = await children(s.discounts)
-    taxes_by = await children(s.tax_lines)
-    payments_by = await children(s.payments)
-    return [
-        _order_model(row, items_by[row.id], subs_by[row.id], mods_by[row.id],
-                     discounts_by[row.id], taxes_by[row.id], payments_by[row.id])
-        for row in rows
-    ]
-
-
-def _order_model(
-    row: Row[Any], item_rows: list[Row[Any]], sub_rows: list[Row[Any]],
-    mod_rows: list[Row[Any]], discount_rows: list[Row[Any]], tax_rows: list[Row[Any]],
-    payment_rows: list[Row[Any]],
-) -> m.Order:
-    cur = row.currency
-
-    def mods(rows: list[Row[Any]]) -> list[m.Modifier]:
-        return [m.Modifier(name=r.name, quantity=r.quantity, plu=r.plu,
-                           amount_per_modifier=_money(r.amount_per_modifier, cur))
-                for r in sorted(rows, key=lambda r: r.position)]
-
-    item_mods: dict[int, list[Row[Any]]] = defaultdict(list)
-    sub_mods: dict[int, list[Row[Any]]] = defaultdict(list)
-    for r in mod_rows:
-        (sub_mods[r.sub_item_id] if r.sub_item_id is not None else item_mods[r.item_id]).append(r)
-    subs_of = _grouped(sorted(sub_rows, key=lambda r: r.position), "item_id")
-    items = [
-        m.OrderItem(
-            name=r.name, plu=r.plu, quantity=r.quantity, note=r.note,
-            amount_per_item=_money(r.amount_per_item, cur), modifiers=mods(item_mods[r.id]),
-            sub_items=[
-                m.OrderSubItem(name=sr.name, plu=sr.plu, quantity=sr.quantity, note=sr.note,
-                               amount_per_item=_money(sr.amount_per_item, cur),
-                               modifiers=mods(sub_mods[sr.id]))
-                for sr in subs_of.get(r.id, [])
-            ],
-        )
-        for r in sorted(item_rows, key=lambda r: r.position)
-    ]
-    counted = [p for p in payment_rows if p.intent_status not in NOT_COUNTED_INTENT_STATUSES]
-    if row.order_type == m.OrderType.DINE_IN.value:
-        details = m.OrderDetails(order_type=m.OrderType.DINE_IN, dine_in=m.DineInDetails(
-            table_id=row.table_id, waiter_id=row.waiter_id, party_id=row.party_id,
-            reservation_id=row.reservation_id, ready_at=row.ready_at))
-    else:
-        details = m.OrderDetails(order_type=m.OrderType.COLLECTION, collection=m.CollectionDetails(
-            asap=row.asap, collect_at=row.collect_at))
-    return m.Order(
-        id=row.id, status=m.OrderStatus(row.status), details=details, items=items,
-        note=row.note, customer=m.Customer.model_validate(row.customer) if row.customer else None,
-        discounts=[
-            m.Discount(name=d.name, affected_plu=d.affected_plu, code=d.code,
-                       discount_reference=d.discount_reference,
-                       amount_total=_money(d.amount_total, cur),
-                       amount_percentage=d.amount_percentage)
-            for d in sorted(discount_rows, key=lambda d: d.position)
-        ],
-        tax_lines=[
-            m.TaxLine(id=t.tax_id, name=t.name, affected_plu=t.affected_plu,
-                      amount_percentage=t.amount_percentage,
-                      amount_total=_money(t.amount_total, cur))
-            for t in sorted(tax_rows, key=lambda t: t.position)
-        ],
-        payments=[
-            m.Payment(payment_intent_id=p.payment_intent_id,
-                      paid_amount=_money(p.paid_amount, cur),
-                      tips_amount=_money(p.tips_amount, cur) if p.tips_amount else None)
-            for p in counted
-        ],
-        created_at=row.created_at, updated_at=row.updated_at,
-        total_amount=_money(row.total_amount, cur), paid_amount=_money(row.paid_amount, cur),
-        tips_amount=_money(row.tips_amount, cur),
-        service_charge_amount=_money(row.service_charge_amount, cur),
-        payable=row.payable, reference=row.reference, display_name=row.display_name,
-    )
+    """Contract models for ``orders`` rows, with all their lines (see :func:`.read_orders`)."""
+    return await conn.run_sync(read_orders, rows)

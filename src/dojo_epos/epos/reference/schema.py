@@ -23,6 +23,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -65,7 +66,7 @@ __all__ = [
     "waiters",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def utcnow() -> datetime:
@@ -190,6 +191,9 @@ orders = Table(
     # Searches: every filter has an index ending in seq, so a page is a short index range scan.
     Index("ix_orders_payable", "payable", "seq"),
     Index("ix_orders_table", "table_id", "payable", "seq"),
+    # A table's orders without payableOnly: without this, a page sorts every order the table ever
+    # had (the index above is ordered by payable first).
+    Index("ix_orders_table_seq", "table_id", "seq"),
     Index("ix_orders_waiter", "waiter_id", "payable", "seq"),
     Index("ix_orders_party", "party_id", "seq"),
     Index("ix_orders_reservation", "reservation_id", "seq"),
@@ -368,3 +372,13 @@ async def create_schema(db: Database) -> None:
             raise SchemaTooNew(
                 f"database schema version {found} is newer than this dojo-epos ({SCHEMA_VERSION})"
             )
+        elif found < SCHEMA_VERSION:
+            await conn.run_sync(_upgrade, found)
+            await conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
+
+
+def _upgrade(conn: Connection, found: int) -> None:
+    """Bring a database of schema version ``found`` up to :data:`SCHEMA_VERSION`."""
+    if found < 2:  # 2: ix_orders_table_seq (create_all makes new tables only, not new indexes)
+        next(i for i in orders.indexes if i.name == "ix_orders_table_seq").create(
+            conn, checkfirst=True)

@@ -14,21 +14,28 @@ Filters (all optional, combined with AND):
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import Connection, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dojo_epos.contract import models as m
 from dojo_epos.epos.reference import schema as s
 from dojo_epos.epos.reference.cursors import fetch_page
-from dojo_epos.epos.reference.orders import orders_from_rows
+from dojo_epos.epos.reference.order_reads import read_orders
 
-__all__ = ["list_areas", "search_orders", "search_tables"]
+__all__ = ["list_areas", "read_orders_page", "search_orders", "search_tables"]
 
 
 async def search_orders(
     conn: AsyncConnection, req: m.SearchOrdersRequest, *, area_id: str | None = None
 ) -> m.PagedOrdersResponse:
-    """A page of orders matching ``req``'s filters."""
+    """:func:`read_orders_page` on an async connection."""
+    return await conn.run_sync(lambda c: read_orders_page(c, req, area_id=area_id))
+
+
+def read_orders_page(
+    conn: Connection, req: m.SearchOrdersRequest, *, area_id: str | None = None
+) -> m.PagedOrdersResponse:
+    """A page of orders matching ``req``'s filters (two statements: the page, its lines)."""
     o = s.orders.c
     query = select(s.orders)
     dine_in = req.dine_in
@@ -44,12 +51,12 @@ async def search_orders(
     if area_id is not None:
         query = query.where(o.table_id.in_(
             select(s.tables.c.id).where(s.tables.c.area_id == area_id)))
-    page = await fetch_page(conn, query, [o.seq], "orders", req.cursor)
+    page = fetch_page(conn, query, [o.seq], "orders", req.cursor)
     return m.PagedOrdersResponse(
-        data=await orders_from_rows(conn, page.rows), before=page.before, after=page.after)
+        data=read_orders(conn, page.rows), before=page.before, after=page.after)
 
 
-async def search_tables(conn: AsyncConnection, req: m.SearchTablesRequest) -> m.PagedTablesResponse:
+def search_tables(conn: Connection, req: m.SearchTablesRequest) -> m.PagedTablesResponse:
     """A page of tables in an area and/or served by a waiter."""
     t = s.tables.c
     query = select(s.tables)
@@ -58,11 +65,11 @@ async def search_tables(conn: AsyncConnection, req: m.SearchTablesRequest) -> m.
     if req.waiter_id is not None:
         query = query.where(exists().where(
             (s.table_waiters.c.table_id == t.id) & (s.table_waiters.c.waiter_id == req.waiter_id)))
-    page = await fetch_page(conn, query, [t.position, t.id], "tables", req.cursor)
+    page = fetch_page(conn, query, [t.position, t.id], "tables", req.cursor)
     ids = [row.id for row in page.rows]
     waiters: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
-        links = await conn.execute(
+        links = conn.execute(
             select(s.table_waiters).where(s.table_waiters.c.table_id.in_(ids))
             .order_by(s.table_waiters.c.waiter_id))
         for link in links:
@@ -75,9 +82,9 @@ async def search_tables(conn: AsyncConnection, req: m.SearchTablesRequest) -> m.
     return m.PagedTablesResponse(data=data, before=page.before, after=page.after)
 
 
-async def list_areas(conn: AsyncConnection) -> m.AreaList:
+def list_areas(conn: Connection) -> m.AreaList:
     """Every area, in floor-plan order."""
-    rows = await conn.execute(select(s.areas).order_by(s.areas.c.position, s.areas.c.id))
+    rows = conn.execute(select(s.areas).order_by(s.areas.c.position, s.areas.c.id))
     return m.AreaList([
         m.Area(id=row.id, name=row.name, waiter_ids=list(row.waiter_ids or [])) for row in rows
     ])

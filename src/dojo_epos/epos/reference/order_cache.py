@@ -1,0 +1,120 @@
+"""A read cache of built orders for SQLite, exact by ``PRAGMA data_version``.
+
+GetOrderById is what Dojo calls most (Pay at Table polls the order while the guest pays); building
+an order costs two statements and a few dozen pydantic objects. This cache keeps recently built
+orders and serves one again only while the database is provably unchanged.
+
+How "provably unchanged" works. SQLite's ``PRAGMA data_version`` is per connection: its value
+changes when ANOTHER connection has committed since this connection last looked (never for the
+connection's own writes; ours only read, ``PRAGMA query_only``). Run as the first statement after
+``BEGIN`` it also starts the read snapshot, so the value describes exactly the data that
+transaction sees. Each read connection remembers the value it saw last; a read whose connection
+sees a different value (or is new) bumps one process-wide **generation**. The check and the bump
+happen under one lock, so checks are totally ordered in snapshot time, and the first check after
+any commit, whichever connection makes it, bumps the generation. An order built in a snapshot of
+generation ``g`` is served only to a read whose own check still says ``g``: no commit can have
+happened in between. Any commit anywhere (this process or another) empties the cache in effect,
+which is coarse but exact, and costs nothing to track.
+
+Entries are plain dicts (``model_dump``); every hit validates a fresh :class:`~.models.Order`, so
+a caller that changes the model it got cannot change what the next caller gets. The cache holds at
+most ``size`` orders (least recently used go first). It only works on a connection that never
+writes: :meth:`Database.run_read` on a SQLite file (the handler turns it off otherwise).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+
+from dojo_epos.contract import models as m
+from dojo_epos.epos.reference.order_reads import read_order
+
+__all__ = ["DEFAULT_SIZE", "OrderCache"]
+
+#: Orders kept by default (a few KB each as dicts).
+DEFAULT_SIZE = 2048
+# Where a pooled connection keeps the data_version it saw last, and whether its current transaction
+# has run anything yet (the check must be what starts the snapshot).
+_SEEN = "dojo_epos_data_version"
+_STARTED = "dojo_epos_snapshot_started"
+
+
+class OrderCache:
+    """Built orders by id, valid while no connection has committed since they were read."""
+
+    def __init__(self, reader: Engine, size: int = DEFAULT_SIZE) -> None:
+        self.reader = reader
+        self.size = size
+        self.generation = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        # A new (or reconnected) DBAPI connection has seen nothing: its first check must bump.
+        event.listen(reader, "connect", _forget_seen)
+        event.listen(reader, "before_cursor_execute", _note_statement)
+
+    def read_order(self, conn: Connection, order_id: str) -> m.Order:
+        """The order, from the cache when still exact, else from ``conn`` (then cached).
+
+        ``conn`` must be a connection of :attr:`reader` that has just begun its transaction and
+        run nothing in it yet (the check below must be the statement that starts the snapshot;
+        a snapshot started earlier could predate a commit that another check already counted).
+        """
+        if conn.engine is not self.reader:
+            raise ValueError("OrderCache needs a connection of its own read-only engine")
+        if conn.info.get(_STARTED, True):
+            raise RuntimeError("OrderCache.read_order must be the first read of its transaction")
+        generation = self._check(conn)
+        with self._lock:
+            entry = self._entries.get(order_id)
+            if entry is not None and entry[0] == generation:
+                self._entries.move_to_end(order_id)
+                self.hits += 1
+                data = entry[1]
+            else:
+                data = None
+                self.misses += 1
+        if data is not None:
+            return m.Order.model_validate(data)
+        order = read_order(conn, order_id)
+        data = order.model_dump()
+        with self._lock:
+            if self.generation == generation:  # else a commit was seen meanwhile: don't keep it
+                self._entries[order_id] = (generation, data)
+                self._entries.move_to_end(order_id)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return order
+
+    def _check(self, conn: Connection) -> int:
+        """Start the snapshot; the generation it belongs to."""
+        info = conn.connection.info
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with self._lock:
+            # Under the lock: the order of checks is the order of snapshots (see module notes).
+            version = driver.execute("PRAGMA data_version").fetchone()[0]
+            info[_STARTED] = True
+            if info.get(_SEEN) != version:
+                info[_SEEN] = version
+                self.generation += 1
+                self._entries.clear()  # nothing older can be served again; free it now
+            return self.generation
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _forget_seen(_dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(_SEEN, None)
+
+
+def _note_statement(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Every read transaction opens with BEGIN (db.py's begin listener); anything after it starts
+    # the snapshot.
+    conn.info[_STARTED] = statement != "BEGIN"

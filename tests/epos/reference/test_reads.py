@@ -1,0 +1,194 @@
+"""The read path: one snapshot per read, few statements, the same answer on every route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, inspect, select, text, update
+
+from dojo_epos.contract import models as m
+from dojo_epos.epos.reference import open_reference
+from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.bill import build_bill
+from dojo_epos.epos.reference.db import Database
+from dojo_epos.epos.reference.order_reads import read_order
+from dojo_epos.epos.reference.orders import load_order
+from dojo_epos.epos.reference.search import read_orders_page, search_orders
+from dojo_epos.epos.reference.seed import seed_premises
+from tests.epos.reference.conftest import ctx, gbp
+from tests.epos.reference.helpers import get, open_order, pay
+from tests.epos.reference.test_orders import burger, create, payment
+from tests.epos.reference.test_orders import event as payment_event
+
+
+def _read_engine(epos: Any) -> Engine:
+    """The engine capability reads run on: the SQLite reader, else the async engine's."""
+    db: Database = epos.db
+    return db.sync_reader if db.sync_reader is not None else db.engine.sync_engine
+
+
+@contextmanager
+def selects(engine: Engine) -> Iterator[list[str]]:
+    """The SELECT statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+async def _rich_order(epos: Any) -> m.Order:
+    """An order with every kind of line, including a payment that no longer counts."""
+    vat = [m.TaxLine(id="V", name="VAT", affected_plu="B1", amount_percentage=2000,
+                     amount_total=gbp(500))]
+    disc = [m.Discount(name="Happy hour", affected_plu="B1", code="HH", discount_reference="r1",
+                       amount_total=gbp(20), amount_percentage=None)]
+    order = await epos.create_order(create(
+        4510, [payment("pi_1", 1000, tips=50), payment("pi_2", 500)], tax_lines=vat,
+        discounts=disc, items=[burger(), burger(1)]), ctx())
+    await epos.handle_event(payment_event("ev1", "pi_2", m.PaymentIntentStatus.REVERSED), ctx())
+    return order
+
+
+async def test_every_read_route_gives_the_same_order(epos):
+    """GetOrderById, the async loader, run_read and a search page agree, line for line."""
+    order = await _rich_order(epos)
+    via_handler = await get(epos, order.id)
+    async with epos.db.read() as conn:
+        via_async = await load_order(conn, order.id)
+        page_async = await search_orders(conn, m.SearchOrdersRequest())
+    via_run_read = await epos.db.run_read(lambda c: read_order(c, order.id))
+    page_sync = await epos.db.run_read(lambda c: read_orders_page(c, m.SearchOrdersRequest()))
+    assert via_handler == via_async == via_run_read == page_sync.data[0] == page_async.data[0]
+    assert [p.payment_intent_id for p in via_handler.payments] == ["pi_1"]
+    assert via_handler.discounts[0].discount_reference == "r1"
+    assert via_handler.tax_lines[0].id == "V" and via_handler.items == [burger(), burger(1)]
+
+
+async def test_bill_through_handler_matches_a_direct_build(epos):
+    """GetOrderBill (cached order on SQLite) equals a bill built straight from the database."""
+    order = await _rich_order(epos)
+    for _ in range(2):  # the second time from the cache, where there is one
+        bill = await epos.get_order_bill(m.OrderIdParams(order_id=order.id), ctx())
+        assert bill == await epos.db.run_read(lambda c: build_bill(c, order.id))
+
+
+async def test_get_order_costs_at_most_two_selects(epos):
+    """One GetOrderById runs the order row and one query for all its lines, nothing more."""
+    order = await _rich_order(epos)
+    epos.order_cache = None  # count the database path itself
+    with selects(_read_engine(epos)) as seen:
+        await get(epos, order.id)
+    assert len(seen) == 2
+
+
+async def test_a_search_page_costs_two_selects_whatever_its_size(epos):
+    """A page of many orders is the page query plus one query for all their lines."""
+    for n in range(12):
+        await open_order(epos, table=f"T{n % 3 + 1}")
+    with selects(_read_engine(epos)) as seen:
+        page = await epos.search_orders(m.SearchOrdersParams(), ctx())
+    assert len(page.data) == 12 and all(o.items for o in page.data)
+    assert len(seen) == 2
+
+
+async def test_reads_see_a_commit_from_another_connection_at_once(db_url):
+    """A write committed through a different engine shows in the very next read (cache or not)."""
+    epos = await open_reference(db_url)
+    other = Database(db_url)
+    try:
+        await seed_premises(epos.db)
+        order = await open_order(epos)
+        for _ in range(3):
+            assert (await get(epos, order.id)).note is None
+        async with other.write() as conn:
+            await conn.execute(update(s.orders).where(s.orders.c.id == order.id)
+                               .values(note="from elsewhere"))
+        assert (await get(epos, order.id)).note == "from elsewhere"
+        paid = await pay(epos, order.id, 100)  # a write of our own, then the read
+        assert await get(epos, order.id) == paid
+    finally:
+        await other.dispose()
+        await epos.aclose()
+
+
+async def test_cached_orders_are_served_until_any_commit(epos):
+    """Repeat reads hit the cache; any commit, even to another order, makes the next read miss."""
+    cache = epos.order_cache
+    if cache is None:
+        pytest.skip("the order cache is SQLite-only (PRAGMA data_version)")
+    one, two = await open_order(epos), await open_order(epos, table="T2")
+    await get(epos, one.id)
+    hits = cache.hits
+    with selects(_read_engine(epos)) as seen:
+        first = await get(epos, one.id)
+    assert cache.hits == hits + 1 and seen == []
+    first.note = "changed by a caller"  # must not leak into the cache
+    assert (await get(epos, one.id)).note is None
+    await pay(epos, two.id, 100)
+    misses = cache.misses
+    await get(epos, one.id)
+    assert cache.misses == misses + 1
+
+
+async def test_order_cache_is_bounded_and_refuses_a_late_check(epos):
+    """The cache keeps at most ``size`` orders and must start its transaction's snapshot."""
+    cache = epos.order_cache
+    if cache is None:
+        pytest.skip("the order cache is SQLite-only (PRAGMA data_version)")
+    cache.size = 2
+    orders = [await open_order(epos, table=f"T{n + 1}") for n in range(4)]
+    for order in orders:
+        await get(epos, order.id)
+    assert len(cache) == 2
+
+    def late(conn: Any) -> m.Order:
+        conn.execute(select(1))
+        return cache.read_order(conn, orders[0].id)
+
+    with pytest.raises(RuntimeError, match="first read"):
+        await epos.db.run_read(late)
+
+
+async def test_sqlite_reader_cannot_write(tmp_path):
+    """The SQLite read engine is read-only: a write through it is refused by SQLite."""
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+
+        def write(conn: Any) -> None:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+
+        with pytest.raises(Exception, match="readonly|read-only"):
+            await db.run_read(write)
+    finally:
+        await db.dispose()
+
+
+async def test_version_one_database_gains_the_table_seq_index(tmp_path):
+    """Opening a schema-1 database adds ix_orders_table_seq and records the new version."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    epos = await open_reference(url)
+    async with epos.db.write() as conn:
+        await conn.execute(text("DROP INDEX ix_orders_table_seq"))
+        await conn.execute(text("UPDATE schema_version SET version = 1"))
+    await epos.aclose()
+    epos = await open_reference(url)
+    try:
+        async with epos.db.read() as conn:
+            names = await conn.run_sync(
+                lambda c: {i["name"] for i in inspect(c).get_indexes("orders")})
+            version = (await conn.execute(select(s.schema_version.c.version))).scalar_one()
+        assert "ix_orders_table_seq" in names and version == s.SCHEMA_VERSION
+    finally:
+        await epos.aclose()
