@@ -33,6 +33,7 @@ from dojo_epos import __version__
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform._http import ApiError, error_response
 from dojo_epos.platform.accounts import KeyPolicy, Scope
+from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.events import deliver_payment_intent_event, events_routes
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import InvocationResult, Invoker
@@ -156,6 +157,7 @@ def build_platform_app(
         *events_routes(),
         WebSocketRoute("/epos", platform.gateway.endpoint),
         *tester_routes(platform, platform.tester),
+        *dashboard_routes(platform),
         *extra_routes,
     ]
     app = Starlette(
