@@ -278,8 +278,10 @@ class Peer:
         hot path). ``result_json`` must be one valid JSON value; callers get it from pydantic.
         """
         self._outgoing.append(
-            f'{{"jsonrpc":"{JSONRPC_VERSION}","id":{json.dumps(request_id, ensure_ascii=False)},'
-            f'"method":{json.dumps(method, ensure_ascii=False)},"result":{result_json}}}')
+            # ensure_ascii: an echoed id or method may hold a lone surrogate ("\ud800" escape),
+            # which cannot be sent as UTF-8; escaped, it goes back exactly as it came.
+            f'{{"jsonrpc":"{JSONRPC_VERSION}","id":{json.dumps(request_id)},'
+            f'"method":{json.dumps(method)},"result":{result_json}}}')
 
     def send_error(self, request_id: Id, method: str | None, error: EposError) -> None:
         """Queue an error reply: ``error`` is the EPOSError object and there is no ``result``."""

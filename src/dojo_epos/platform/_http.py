@@ -20,7 +20,8 @@ from dojo_epos.platform.accounts import AuthFailure, Caller
 if TYPE_CHECKING:
     from dojo_epos.platform.app import Platform
 
-__all__ = ["ApiError", "authenticate", "error_response", "platform_of", "read_json"]
+__all__ = ["MAX_BODY_BYTES", "ApiError", "authenticate", "error_response", "platform_of",
+           "read_json"]
 
 
 class ApiError(Exception):
@@ -50,9 +51,27 @@ def authenticate(conn: HTTPConnection) -> Caller:
         raise ApiError(exc.status, exc.code, exc.message) from None
 
 
-async def read_json(request: Request) -> Any:
-    """The request body as JSON; 400 when it is missing or not JSON."""
-    raw = await request.body()
+#: Largest platform API request body read, in bytes (a registration or an event is a few kB).
+MAX_BODY_BYTES = 1_048_576
+
+
+async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request body as JSON; 400 when it is missing or not JSON, 413 when too large.
+
+    The body is read in chunks and refused as soon as it passes ``max_bytes``, so a huge or
+    endless upload never sits in memory whole.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         raise ApiError(400, "invalid_request", "a JSON body is required")
     try:

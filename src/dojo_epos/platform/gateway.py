@@ -5,6 +5,7 @@ optional ``reseller-id``; domain notes §3.10) and then *answers* JSON-RPC reque
 A refused handshake gets a real HTTP 401 or 400 before the upgrade (the ASGI WebSocket denial
 response), so a client sees the status instead of a socket that opens and dies.
 
+Handshakes are rate-limited per API key (a token bucket; past it, HTTP 429 before the upgrade).
 One live socket per :class:`Scope`: a newer connection replaces the older one, which is closed with
 code :data:`CLOSE_REPLACED` and a reason. Requests carry unique ids (the shared sans-I/O
 :class:`~dojo_epos.contract.jsonrpc.Peer` makes them) and replies are matched to waiting calls by id.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -27,7 +29,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketState
 
-from dojo_epos.contract.errors import EposError, ErrorType
+from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result
 from dojo_epos.platform.accounts import AuthFailure, KeyPolicy, Scope
 from dojo_epos.platform.store import utc_now
@@ -167,7 +169,8 @@ class Connection:
                 log.warning("%s: the EPOS sent a request (%s); the platform serves no methods",
                             self.scope, event.method)
                 self.peer.send_error(event.id, event.method, EposError(
-                    ErrorType.NOT_FOUND, "the platform serves no JSON-RPC methods"))
+                    ErrorType.NOT_FOUND, "the platform serves no JSON-RPC methods",
+                    new_trace_id()))
             else:
                 self._invalid(event, data)
         await self._flush()
@@ -214,9 +217,16 @@ def _id_of(data: str | bytes) -> str | None:
 class Gateway:
     """Accepts EPOS sockets and sends them calls; one live socket per scope."""
 
-    def __init__(self, keys: KeyPolicy, call_timeout: float = 10.0) -> None:
+    def __init__(self, keys: KeyPolicy, call_timeout: float = 10.0, *,
+                 handshakes_per_second: float = 5.0, handshake_burst: int = 20) -> None:
         self.keys = keys
         self.call_timeout = call_timeout
+        # Handshakes per API key: two connectors on one key evicting each other (newer replaces
+        # older) or a reconnect loop without backoff would otherwise spin as fast as the network
+        # allows. A token bucket: ``handshake_burst`` at once, then ``handshakes_per_second``.
+        self.handshakes_per_second = handshakes_per_second
+        self.handshake_burst = handshake_burst
+        self._buckets: dict[str, tuple[float, float]] = {}
         self.totals = Counters()
         self.accepted = 0
         self.refused = 0
@@ -255,6 +265,13 @@ class Gateway:
             log.info("refused a socket: %s (%s)", exc.code, exc.status)
             await _deny(websocket, exc.status, exc.code, exc.message)
             return
+        if not self._admit(caller.scope.key_fingerprint):
+            self.refused += 1
+            log.warning("%s: refused a socket: too many handshakes for this key", caller.scope)
+            await _deny(websocket, 429, "too_many_handshakes",
+                        f"more than {self.handshakes_per_second:g} WebSocket handshakes a second "
+                        "for this API key; back off and retry")
+            return
         await websocket.accept()
         self.accepted += 1
         conn = Connection(self, websocket, caller.scope, caller.reseller_id)
@@ -281,6 +298,21 @@ class Gateway:
             if self._live.get(caller.scope) is conn:
                 del self._live[caller.scope]
             log.info("%s: EPOS socket from %s closed", caller.scope, conn.client)
+
+    def _admit(self, key_fingerprint: str) -> bool:
+        """Take one handshake token for the key; False when its bucket is empty."""
+        now = time.monotonic()
+        if len(self._buckets) > 10_000:  # forget keys idle long enough to have a full bucket
+            idle = self.handshake_burst / max(self.handshakes_per_second, 1e-9)
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < idle}
+        tokens, last = self._buckets.get(key_fingerprint, (float(self.handshake_burst), now))
+        tokens = min(float(self.handshake_burst),
+                     tokens + (now - last) * self.handshakes_per_second)
+        if tokens < 1.0:
+            self._buckets[key_fingerprint] = (tokens, now)
+            return False
+        self._buckets[key_fingerprint] = (tokens - 1.0, now)
+        return True
 
     async def close_all(self) -> None:
         for conn in list(self._live.values()):
