@@ -1,0 +1,234 @@
+"""2. WebSocket: GetOrderById sent by the platform's gateway to an EPOS connector, against an echo.
+
+Three processes per measurement: the platform (uvicorn, the gateway at ``/epos``) which also drives
+the calls, and the EPOS's :class:`~dojo_epos.epos.connector.Connector` in another; the driver keeps
+1 or 32 requests in flight through ``Gateway.call`` and counts round trips per second. The EPOS
+handler is either :class:`~benchmarks.handlers.FixedOrderHandler` (in memory: the transport's own
+cost) or the reference EPOS on the cached SQLite database.
+
+The baseline is bare ``websockets`` on both ends, in the same two-process shape: a server sends the
+same JSON-RPC request frames the gateway sends, a client answers each with a reply frame of the same
+bytes the connector sent (the id swapped in), and the server matches replies to requests by id.
+
+``ws.invoke`` figures go through ``Platform.invoke`` instead, the path a tester flow or a Dojo
+product takes: the registry lookup, params and result validation and the call log in the platform
+database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets import history_id, seeded_sqlite, sqlite_url
+from benchmarks.handlers import FixedOrderHandler, load_order
+from benchmarks.harness import Config, Figure, Report, Target, closed_loop
+from benchmarks.procs import Child, child_main, command, emit, serve_app
+
+__all__ = ["run"]
+
+KEY = "sk_sandbox_benchmark0123456789"
+SOFTWARE_HOUSE = "bench-house"
+INFLIGHT = (1, 32)
+TARGET_32 = Target("ratio", ">=", 0.5)
+ID_SLOT = '"__ID__"'
+
+
+async def run(cfg: Config, report: Report) -> list[Figure]:
+    path, _cached = await seeded_sqlite(cfg.cache_dir, cfg.rest_orders)
+    db_url = sqlite_url(path)
+    order_id = history_id(cfg.rest_orders // 2)
+    order = await load_order(db_url, order_id)
+    report.context["ws"] = {"inflight": list(INFLIGHT), "seconds": cfg.ws_seconds,
+                            "order_id": order_id, "orders": cfg.rest_orders}
+    common = {"seconds": cfg.ws_seconds, "warmup": min(0.5, cfg.ws_seconds / 2),
+              "order_id": order_id}
+    reply = json.dumps({"jsonrpc": "2.0", "id": "__ID__", "result": order.to_wire("ws")},
+                       separators=(",", ":"))
+    echo = await _echo(common, reply)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        platform = await Child.start("benchmarks.bench_ws", "platform", {
+            **common, "db_url": f"sqlite:///{Path(tmp) / 'platform.sqlite3'}"})
+        try:
+            url = f"ws://127.0.0.1:{(await platform.read())['port']}/epos"
+            for variant in ("memory", "sqlite"):
+                connector = await Child.start("benchmarks.bench_ws", "connector", {
+                    "url": url, "variant": variant, "db_url": db_url, "order_id": order_id})
+                try:
+                    await platform.send({"measure": variant, "invoke": variant == "memory"})
+                    results[variant] = await platform.read(timeout=120)
+                finally:
+                    await connector.stop()
+        finally:
+            await platform.stop()
+    return _figures(results, echo, len(reply))
+
+
+def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) -> list[Figure]:
+    figures = []
+    for variant, label in (("memory", "in_memory"), ("sqlite", "sqlite")):
+        for n in INFLIGHT:
+            got, base = results[variant]["gateway"][str(n)], echo[str(n)]
+            figures.append(Figure(
+                f"ws.get_order_by_id.{label}.inflight_{n}", got["rate"], "calls/s", base["rate"],
+                TARGET_32 if (variant, n) == ("memory", 32) else None,
+                f"p50 {got['p50_ms']:.2f} ms vs echo {base['p50_ms']:.2f} ms; "
+                f"{reply_bytes} B replies", {"gateway": got, "echo": base}))
+    for n in INFLIGHT:
+        got = results["memory"]["invoke"][str(n)]
+        figures.append(Figure(
+            f"ws.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
+            notes="Platform.invoke: registry, validation and call log included",
+            details={"invoke": got}))
+    return figures
+
+
+async def _echo(common: dict[str, Any], reply: str) -> dict[str, Any]:
+    server = await Child.start("benchmarks.bench_ws", "echo_server", common)
+    try:
+        port = (await server.read())["port"]
+        client = await Child.start("benchmarks.bench_ws", "echo_client",
+                                   {"url": f"ws://127.0.0.1:{port}", "reply": reply})
+        try:
+            return await server.read(timeout=120)
+        finally:
+            await client.stop()
+    finally:
+        await server.stop()
+
+
+def _request(order_id: str) -> dict[str, Any]:
+    return {"orderId": order_id, "headers": {}}
+
+
+# -- child: the platform, driving the gateway ------------------------------------------------------
+
+
+async def _platform(args: dict[str, Any]) -> None:
+    from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+    from dojo_epos.platform.accounts import Environment, Scope, fingerprint
+
+    platform = Platform(PlatformSettings(db_url=args["db_url"], ping_interval=None,
+                                         ping_timeout=None, call_timeout=30))
+    await platform.start()
+    scope = Scope(Environment.SANDBOX, fingerprint(KEY), SOFTWARE_HOUSE)
+    await platform.store.replace_registration(scope, "ws", [("GetOrderById", "v1")])
+    served = await serve_app(build_platform_app(platform=platform))
+    emit({"port": served.port})
+    previous = None
+    params = _request(args["order_id"])
+    while (cmd := await command()).get("measure"):
+        while (conn := platform.gateway.connection(scope)) is None or conn is previous:
+            await asyncio.sleep(0.02)
+        previous = conn
+
+        async def gateway_call() -> None:
+            reply = await platform.gateway.call(scope, "GetOrderByIdV1", params)
+            if not hasattr(reply, "result"):
+                raise RuntimeError(f"error reply: {reply}")
+
+        async def invoke() -> None:
+            result = await platform.invoke(scope, "GetOrderById", params)
+            if not result.ok:
+                raise RuntimeError(f"invoke failed: {result.failure} {result.detail}")
+
+        out: dict[str, Any] = {"gateway": {}, "invoke": {}}
+        for n in INFLIGHT:
+            out["gateway"][str(n)] = await closed_loop(
+                gateway_call, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
+        if cmd.get("invoke"):
+            for n in INFLIGHT:
+                out["invoke"][str(n)] = await closed_loop(
+                    invoke, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
+        emit(out)
+    await served.stop()
+    await platform.close()
+
+
+async def _connector(args: dict[str, Any]) -> None:
+    from dojo_epos.epos.connector import Connector
+    from dojo_epos.epos.handler import EposHandler
+    from dojo_epos.epos.reference import open_reference
+
+    handler: EposHandler
+    if args["variant"] == "memory":
+        handler = FixedOrderHandler(await load_order(args["db_url"], args["order_id"]))
+    else:
+        handler = await open_reference(args["db_url"])
+    connector = Connector(handler, args["url"], KEY, SOFTWARE_HOUSE, ping_interval=None,
+                          backoff_initial=0.05)
+    task = asyncio.ensure_future(connector.run())
+    await command()
+    await connector.stop()
+    await task
+
+
+# -- children: the bare websockets baseline --------------------------------------------------------
+
+
+async def _echo_server(args: dict[str, Any]) -> None:
+    from websockets.asyncio.server import ServerConnection, serve
+
+    connected: asyncio.Future[ServerConnection] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def handle(ws: ServerConnection) -> None:
+        if not connected.done():
+            connected.set_result(ws)
+        await done.wait()
+
+    async with serve(handle, "127.0.0.1", 0, max_size=None, ping_interval=None) as server:
+        emit({"port": next(iter(server.sockets)).getsockname()[1]})
+        ws = await connected
+        ids = itertools.count()
+        pending: dict[str, asyncio.Future[None]] = {}
+
+        async def reader() -> None:
+            async for frame in ws:
+                future = pending.pop(json.loads(frame)["id"], None)
+                if future is not None:
+                    future.set_result(None)
+
+        reading = asyncio.ensure_future(reader())
+        params = _request(args["order_id"])
+
+        async def call() -> None:
+            request_id = f"req-{next(ids)}"
+            future = asyncio.get_running_loop().create_future()
+            pending[request_id] = future
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": request_id,
+                                      "method": "GetOrderByIdV1", "params": params}))
+            await future
+
+        out = {}
+        for n in INFLIGHT:
+            out[str(n)] = await closed_loop(call, concurrency=n, seconds=args["seconds"],
+                                            warmup=args["warmup"])
+        emit(out)
+        reading.cancel()
+        done.set()
+
+
+async def _echo_client(args: dict[str, Any]) -> None:
+    from websockets.asyncio.client import connect
+
+    template: str = args["reply"]
+    async with connect(args["url"], max_size=None, ping_interval=None) as ws:
+        answering = asyncio.ensure_future(_answer(ws, template))
+        await command()
+        answering.cancel()
+
+
+async def _answer(ws: Any, template: str) -> None:
+    async for frame in ws:
+        await ws.send(template.replace(ID_SLOT, json.dumps(json.loads(frame)["id"]), 1))
+
+
+if __name__ == "__main__":
+    child_main({"platform": _platform, "connector": _connector, "echo_server": _echo_server,
+                "echo_client": _echo_client})
