@@ -192,3 +192,23 @@ async def test_version_one_database_gains_the_table_seq_index(tmp_path):
         assert "ix_orders_table_seq" in names and version == s.SCHEMA_VERSION
     finally:
         await epos.aclose()
+
+
+async def test_a_cache_hit_needs_no_thread_hop_and_a_foreign_commit_ends_it(epos):
+    """try_hit answers from the event loop; a commit by another process's connection (plain
+    sqlite3 here) is seen by the very next GetOrderById."""
+    import sqlite3
+
+    cache = epos.order_cache
+    if cache is None:
+        pytest.skip("the order cache is SQLite-only (PRAGMA data_version)")
+    order = await open_order(epos)
+    await get(epos, order.id)
+    assert cache.try_hit(order.id) == await get(epos, order.id)
+    other = sqlite3.connect(epos.db.url.database, isolation_level=None)
+    try:
+        other.execute("UPDATE orders SET note = 'from the till' WHERE id = ?", (order.id,))
+    finally:
+        other.close()
+    assert cache.try_hit(order.id) is None
+    assert (await get(epos, order.id)).note == "from the till"

@@ -65,6 +65,8 @@ class ReferenceEpos(EposHandler):
 
     async def aclose(self) -> None:
         """Close the database connections."""
+        if self.order_cache is not None:
+            self.order_cache.close()
         await self.db.dispose()
 
     async def _write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -91,6 +93,9 @@ class ReferenceEpos(EposHandler):
     async def get_order_by_id(self, params: m.OrderIdParams, ctx: RequestContext) -> m.Order:
         cache = self.order_cache
         if cache is not None:
+            hit = cache.try_hit(params.order_id)
+            if hit is not None:
+                return hit
             return await self._read(lambda c: cache.read_order(c, params.order_id))
         return await self._read(lambda c: read_order(c, params.order_id))
 
