@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -115,6 +116,11 @@ if specs_available():
             case.validate_response(response, checks=CHECKS)
 
     @pytest.mark.slow
+    @pytest.mark.xfail(
+        raises=FlakyStrategyDefinition, strict=False,
+        reason="the app's database carries over between state-machine runs, so hypothesis can "
+               "find its inferred-link bundles filled differently on a replay; any other failure "
+               "(a 5xx, a schema violation, a change on 4xx) still fails the test")
     def test_reference_epos_survives_stateful_sequences() -> None:
         """Chained calls (create, then get/lock/pay/update what was created) stay in shape."""
         _Workflow.run(settings=settings(max_examples=max(10, MAX_EXAMPLES * 4),
