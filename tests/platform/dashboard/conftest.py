@@ -28,6 +28,7 @@ from dojo_epos.epos.rest import build_rest_app
 from dojo_epos.platform import Platform, build_platform_app
 from dojo_epos.platform.dashboard.web import scope_token
 from dojo_epos.platform.store import CallRow
+from dojo_epos.serving import start_server
 from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, scope_of
 
 EPOS_USER = "dashboard-epos"
@@ -111,12 +112,5 @@ async def rig(platform: Platform, reference: ReferenceEpos) -> AsyncIterator[Rig
 
 async def serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     """Serve ``app`` on 127.0.0.1, a free port; returns the server, its task and its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="off", ws_ping_interval=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, task, f"http://127.0.0.1:{port}"
+    served = await start_server(app, lifespan="off", ws_ping_interval=None)
+    return served.server, served.task, served.url

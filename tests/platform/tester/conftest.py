@@ -27,6 +27,7 @@ from dojo_epos.epos.reference import ReferenceEpos, open_reference
 from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.epos.rest import build_rest_app
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+from dojo_epos.serving import start_server
 from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, scope_of
 
 EPOS_USER, EPOS_PASSWORD = "dojo", "rig-password-123"
@@ -68,14 +69,8 @@ async def reference(tmp_path: Any) -> AsyncIterator[ReferenceEpos]:
 
 
 async def _serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="off", ws_ping_interval=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    return server, task, server.servers[0].sockets[0].getsockname()[1]
+    served = await start_server(app, lifespan="off", ws_ping_interval=None)
+    return served.server, served.task, served.port
 
 
 RigFactory = Callable[..., Any]
