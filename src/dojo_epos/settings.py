@@ -48,16 +48,17 @@ def default_platform_db() -> str:
 
 
 def mask_secret(secret: str | None) -> str:
-    """A form of a key or password that is safe to print: its prefix kind and last four characters.
+    """A form of a key or password that is safe to log: its kind prefix and last four characters.
 
-    ``sk_sandbox_abcdef123456`` -> ``sk_sandbox_…3456``. Short secrets are masked entirely.
+    ``sk_sandbox_abcdef123456789`` -> ``sk_sandbox_…6789``; short secrets are masked entirely.
     """
     if not secret:
         return "<none>"
     prefix = ""
-    for kind in ("sk_sandbox_", "sk_prod_"):
-        if secret.startswith(kind):
-            prefix = kind
+    for candidate in ("sk_sandbox_", "sk_prod_", "sk_test_", "sk_"):
+        if secret.startswith(candidate):
+            prefix = candidate
+            break
     if len(secret) - len(prefix) < 12:
         return f"{prefix}…"
     return f"{prefix}…{secret[-4:]}"

@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosedOK
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, ErrorReply, Peer, Result
+from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, ErrorReply, Peer, Result, loads_strict
 from dojo_epos.contract.restmap import RestRequest, rest_request_for
 from dojo_epos.epos.connector import Connection, Connector
 from dojo_epos.epos.handler import EposHandler
@@ -333,9 +333,6 @@ def _usable_id(value: Any) -> bool:
         isinstance(value, int) and not isinstance(value, bool))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
 
 def _answerable_id(frame: str | bytes) -> Any:
     """The id the connector will answer ``frame`` under, or None if it will not answer it.
@@ -347,7 +344,7 @@ def _answerable_id(frame: str | bytes) -> Any:
     if len(raw) > DEFAULT_MAX_FRAME_BYTES:
         return None
     try:
-        message = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        message = loads_strict(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(message, dict) or "result" in message or "error" in message:

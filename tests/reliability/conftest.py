@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from tests.epos.reference.conftest import _admin  # one copy of the PostgreSQL admin
 from tests.reliability.figures import FIGURES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -55,20 +56,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 # -- PostgreSQL: a fresh database per test ----------------------------------------------------------
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_dsn(PG_URL), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ __all__ = [
     "Request",
     "Result",
     "encode",
+    "loads_strict",
 ]
 
 JSONRPC_VERSION = "2.0"
@@ -125,6 +126,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def loads_strict(text: str) -> Any:
+    """``json.loads`` that refuses NaN and Infinity (not JSON, though Python's decoder takes them).
+
+    Raises ValueError (or RecursionError for absurd nesting), like ``json.loads``. Every place
+    that reads a peer's JSON (this codec, the REST app, the test client) uses it.
+    """
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def _valid_id(value: Any) -> bool:
     return (isinstance(value, str) and len(value) <= 256) or (
         isinstance(value, int) and not isinstance(value, bool)
@@ -165,7 +175,7 @@ class Peer:
                 self._invalid(f"frame exceeds {self.max_frame_bytes} bytes")
                 return
         try:
-            message = json.loads(text, parse_constant=_reject_constant)
+            message = loads_strict(text)
         except (ValueError, RecursionError) as exc:
             self._invalid(f"not JSON: {type(exc).__name__}", excerpt=text)
             return

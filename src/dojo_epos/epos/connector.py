@@ -30,6 +30,7 @@ from dojo_epos.contract.capabilities import UnknownCapability, by_rpc_method
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, InvalidFrame, Peer, Request
 from dojo_epos.epos.handler import EposHandler, call_handler_json
+from dojo_epos.settings import mask_secret
 
 __all__ = [
     "AUTH_REFUSED",
@@ -84,18 +85,6 @@ class ConnectorStats:
     """Connection attempts after the first one."""
     invalid_frames: int = 0
     """Frames that were not usable requests (answered when they had an id, else only logged)."""
-
-
-def mask_secret(secret: str) -> str:
-    """A form of ``secret`` safe to log: its environment prefix and last four characters."""
-    prefix = ""
-    for candidate in ("sk_sandbox_", "sk_prod_", "sk_test_", "sk_"):
-        if secret.startswith(candidate):
-            prefix = candidate
-            break
-    if len(secret) - len(prefix) < 12:
-        return f"{prefix}…"
-    return f"{prefix}…{secret[-4:]}"
 
 
 class Connector:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +30,7 @@ from starlette.routing import Route
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, rest_routes
 from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
+from dojo_epos.contract.jsonrpc import loads_strict
 from dojo_epos.epos.handler import EposHandler, call_handler_json, event_row
 from dojo_epos.epos.openapi import build_openapi
 
@@ -242,7 +242,7 @@ class _PathEndpoint:
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            body = loads_strict(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
                                        f"body is not valid JSON: {_short(exc)}"), 400) from None
@@ -255,9 +255,6 @@ class _PathEndpoint:
         return _BodyError(EposError(ErrorType.INVALID_REQUEST,
                                     f"body exceeds {self.max_body_bytes} bytes"), 413)
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _short(exc: Exception) -> str:
