@@ -229,9 +229,14 @@ class EposTestClient:
 
     async def _send_rest(self, request: RestRequest) -> httpx.Response:
         assert self._http is not None, "use the client in 'async with' (or call start())"
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate is valid JSON as "\\ud800"),
+        # as Dojo's JSON encoder would; httpx's own encoder would fail on it instead.
+        content = None if request.body is None else json.dumps(request.body).encode()
+        headers = request.headers if content is None else {
+            **request.headers, "content-type": "application/json"}
         return await self._http.request(
-            request.method, request.path, headers=request.headers,
-            json=request.body, auth=httpx.BasicAuth(self.username, self.password))
+            request.method, request.path, headers=headers, content=content,
+            auth=httpx.BasicAuth(self.username, self.password))
 
     async def _call_ws(self, cap: Capability, params: dict[str, Any]) -> BaseModel:
         request_id = self._peer.send_request(cap.rpc_method, params)

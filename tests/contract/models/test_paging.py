@@ -42,8 +42,8 @@ def _hand_written_page(name: str, doc: str, item: type[m.WireModel]) -> type[m.W
         __base__=m.WireModel,
         __doc__=doc,
         data=(list[item], Field(default_factory=list)),  # type: ignore[valid-type]
-        before=(str | None, None),
-        after=(str | None, None),
+        before=(m.Text | None, None),
+        after=(m.Text | None, None),
     )
 
 

@@ -138,11 +138,20 @@ from dojo_epos.contract.models.params import (
 )
 from dojo_epos.contract.models.scalars import (
     DEFAULT_LIMIT,
+    INT32_MAX,
+    INT64_MAX,
     MAX_LIMIT,
     SUPPORTED_CURRENCIES,
     CurrencyCode,
+    DojoId,
+    Id,
+    Instant,
+    Int32,
     Int64,
+    Label,
+    Name,
     TableIds,
+    Text,
 )
 from dojo_epos.contract.platform_models import (
     AllIntegrationsResponse,
@@ -186,7 +195,16 @@ __all__ = [
     # constants and scalar types
     "CurrencyCode",
     "DEFAULT_LIMIT",
+    "DojoId",
+    "INT32_MAX",
+    "INT64_MAX",
+    "Id",
+    "Instant",
+    "Int32",
     "Int64",
+    "Label",
+    "Name",
+    "Text",
     "MAX_LIMIT",
     "SUPPORTED_CURRENCIES",
     "TableIds",

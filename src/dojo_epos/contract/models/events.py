@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
-
 from dojo_epos.contract.models.enums import CaptureMode, EventType, PaymentIntentStatus
+from dojo_epos.contract.models.scalars import DojoId, Instant
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -16,7 +15,7 @@ __all__ = [
 class PaymentIntentEvent(WireModel):
     """The payment intent an event is about."""
 
-    payment_intent_id: str
+    payment_intent_id: DojoId
     payment_status: PaymentIntentStatus
     capture_mode: CaptureMode
 
@@ -24,8 +23,8 @@ class PaymentIntentEvent(WireModel):
 class Event(WireModel):
     """A Dojo event; ``id`` is the de-duplication key (delivery is at least once)."""
 
-    id: str
-    account_id: str
+    id: DojoId
+    account_id: DojoId
     event: EventType
     data: PaymentIntentEvent
-    created_at: AwareDatetime
+    created_at: Instant

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from dojo_epos.contract.bills import BillSection
 from dojo_epos.contract.models.enums import OrderStatus, OrderType
-from dojo_epos.contract.models.scalars import CurrencyCode, Int64
+from dojo_epos.contract.models.scalars import (
+    INT64_MAX,
+    CurrencyCode,
+    DojoId,
+    Id,
+    Instant,
+    Int32,
+    Int64,
+    Label,
+    Name,
+    Text,
+)
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -27,6 +38,7 @@ __all__ = [
     "OrderDetails",
     "OrderItem",
     "OrderSubItem",
+    "order_magnitude",
     "Payment",
     "PaymentWithLockId",
     "TaxLine",
@@ -43,29 +55,29 @@ class Money(WireModel):
 class Customer(WireModel):
     """Who the order is for; every field optional."""
 
-    id: str | None = None
-    email_address: Annotated[str, Field(max_length=254)] | None = None
-    phone_number: Annotated[str, Field(max_length=50)] | None = None
-    name: str | None = None
+    id: Text | None = None
+    email_address: Annotated[Text, Field(max_length=254)] | None = None
+    phone_number: Annotated[Text, Field(max_length=50)] | None = None
+    name: Name | None = None
 
 
 class Modifier(WireModel):
     """A change to an item (e.g. extra cheese); quantity counts per single parent item."""
 
-    name: str
-    quantity: StrictInt
+    name: Name
+    quantity: Int32
     amount_per_modifier: Money
-    plu: str
+    plu: Id
 
 
 class OrderSubItem(WireModel):
     """An item that belongs to another item; its price excludes the parent's."""
 
     amount_per_item: Money
-    quantity: StrictInt
-    note: str | None = None
-    name: str
-    plu: str
+    quantity: Int32
+    note: Text | None = None
+    name: Name
+    plu: Id
     modifiers: list[Modifier] = Field(default_factory=list)
 
 
@@ -73,10 +85,10 @@ class OrderItem(WireModel):
     """A line of the order; ``amountPerItem`` is the unit price before modifiers and discounts."""
 
     amount_per_item: Money
-    quantity: StrictInt
-    note: str | None = None
-    name: str
-    plu: str
+    quantity: Int32
+    note: Text | None = None
+    name: Name
+    plu: Id
     sub_items: list[OrderSubItem] = Field(default_factory=list)
     modifiers: list[Modifier] = Field(default_factory=list)
 
@@ -84,21 +96,21 @@ class OrderItem(WireModel):
 class Discount(WireModel):
     """A discount; no ``affectedPlu`` means the whole order. Percentages are x100 (25% = 2500)."""
 
-    name: str
-    affected_plu: str | None = None
-    discount_reference: str | None = None
-    code: str | None = None
+    name: Name
+    affected_plu: Id | None = None
+    discount_reference: Label | None = None
+    code: Label | None = None
     amount_total: Money
-    amount_percentage: StrictInt | None = None
+    amount_percentage: Int32 | None = None
 
 
 class TaxLine(WireModel):
     """A tax applied to the order. Percentages are x100 (20% = 2000)."""
 
-    id: Annotated[str, Field(max_length=60)] | None = None
-    name: Annotated[str, Field(max_length=100)] | None = None
-    affected_plu: str | None = None
-    amount_percentage: StrictInt | None = None
+    id: Annotated[Text, Field(max_length=60)] | None = None
+    name: Annotated[Text, Field(max_length=100)] | None = None
+    affected_plu: Id | None = None
+    amount_percentage: Int32 | None = None
     amount_total: Money
 
 
@@ -106,7 +118,7 @@ class Payment(WireModel):
     """One payment recorded against an order; the tip is separate from ``paidAmount``."""
 
     # spec defect #12: optional in the WS schema, required in REST; we always require it.
-    payment_intent_id: str
+    payment_intent_id: DojoId
     paid_amount: Money
     tips_amount: Money | None = None
 
@@ -114,18 +126,18 @@ class Payment(WireModel):
 class DineInDetails(WireModel):
     """Where and for whom a dine-in order is served."""
 
-    table_id: str | None = None
-    waiter_id: str | None = None
-    party_id: str | None = None
-    reservation_id: str | None = None
-    ready_at: AwareDatetime | None = None
+    table_id: Id | None = None
+    waiter_id: Id | None = None
+    party_id: Id | None = None
+    reservation_id: Id | None = None
+    ready_at: Instant | None = None
 
 
 class CollectionDetails(WireModel):
     """When a collection order is picked up: as soon as possible, or at a time."""
 
     asap: StrictBool | None = None
-    collect_at: AwareDatetime | None = None
+    collect_at: Instant | None = None
 
 
 class OrderDetails(WireModel):
@@ -153,55 +165,89 @@ class Order(WireModel):
     """
 
     # spec defect #12: optional in the WS schema, required in REST; we always require it.
-    id: str
+    id: Id
     items: list[OrderItem] = Field(default_factory=list)
-    note: str | None = None
+    note: Text | None = None
     customer: Customer | None = None
     discounts: list[Discount] = Field(default_factory=list)
     tax_lines: list[TaxLine] = Field(default_factory=list)
     status: OrderStatus
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    created_at: Instant | None = None
+    updated_at: Instant | None = None
     total_amount: Money | None = None
     payments: list[Payment] = Field(default_factory=list)
     payable: StrictBool | None = None
     # spec defect #10: the REST text describes a single payment; this is the sum of payments.
     paid_amount: Money | None = None
     service_charge_amount: Money | None = None
-    reference: str | None = None
+    reference: Label | None = None
     tips_amount: Money | None = None
     details: OrderDetails
-    display_name: str | None = None
+    display_name: Label | None = None
 
 
 class CreateOrderRequest(WireModel):
     """An order placed by a Dojo product (Order & Pay), already paid or pre-authorised."""
 
     items: list[OrderItem]
-    note: str | None = None
+    note: Text | None = None
     customer: Customer | None = None
     discounts: list[Discount] = Field(default_factory=list)
     total_amount: Money
     tax_lines: list[TaxLine] = Field(default_factory=list)
     service_charge_amount: Money | None = None
-    reference: str | None = None
-    dojo_order_id: str
+    reference: Label | None = None
+    dojo_order_id: DojoId
     payments: list[Payment]
     details: OrderDetails
-    display_name: str | None = None
+    display_name: Label | None = None
+
+    @model_validator(mode="after")
+    def _sums_fit_64_bits(self) -> Self:
+        # Each amount is int64, but their sums are stored and shown too (subtotal, paid, tips).
+        if order_magnitude(self.items, self.discounts, self.tax_lines, self.service_charge_amount) \
+                > INT64_MAX:
+            raise ValueError("items: quantities times amounts, summed with discounts, taxes and the "
+                             "service charge, exceed a 64-bit integer")
+        for name, total in (("paidAmount", sum(p.paid_amount.value for p in self.payments)),
+                            ("tipsAmount", sum(p.tips_amount.value for p in self.payments
+                                               if p.tips_amount is not None))):
+            if abs(total) > INT64_MAX:
+                raise ValueError(f"payments: the {name}s add up to more than a 64-bit integer")
+        return self
+
+
+def _per_item(item: OrderItem | OrderSubItem) -> int:
+    mods = sum(abs(mod.quantity) * abs(mod.amount_per_modifier.value) for mod in item.modifiers)
+    subs = sum(abs(sub.quantity) * _per_item(sub) for sub in item.sub_items) \
+        if isinstance(item, OrderItem) else 0
+    return abs(item.amount_per_item.value) + mods + subs
+
+
+def order_magnitude(items: list[OrderItem], discounts: list[Discount], tax_lines: list[TaxLine],
+                    service_charge: Money | None = None) -> int:
+    """An upper bound of every partial sum of the order's amounts (all taken as positive).
+
+    When it fits 64 bits so does every subtotal, total and bill line an EPOS computes from them,
+    however it combines them.
+    """
+    lines = sum(abs(item.quantity) * _per_item(item) for item in items)
+    return (lines + sum(abs(d.amount_total.value) for d in discounts)
+            + sum(abs(t.amount_total.value) for t in tax_lines)
+            + (abs(service_charge.value) if service_charge is not None else 0))
 
 
 class CreateOrderLockRequest(WireModel, extra="forbid"):
     """REST body of CreateOrderLock: exactly ``lockId`` and ``expiry``."""
 
-    lock_id: str
-    expiry: AwareDatetime
+    lock_id: DojoId
+    expiry: Instant
 
 
 class ExtendOrderLockRequest(WireModel, extra="forbid"):
     """REST body of ExtendOrderLock: exactly the new ``expiry``."""
 
-    expiry: AwareDatetime
+    expiry: Instant
 
 
 class ExtendOrderLockResponse(WireModel, extra="forbid"):
@@ -211,10 +257,10 @@ class ExtendOrderLockResponse(WireModel, extra="forbid"):
 class PaymentWithLockId(WireModel):
     """REST body of RecordOrderPayment: one payment, and the lock it is made under, if any."""
 
-    payment_intent_id: str
+    payment_intent_id: DojoId
     paid_amount: Money
     tips_amount: Money | None = None
-    lock_id: str | None = None
+    lock_id: DojoId | None = None
 
 
 class OrderBill(WireModel):

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from dojo_epos.contract.models.bookings import Party, Reservation, Table
 from dojo_epos.contract.models.orders import Order
-from dojo_epos.contract.models.scalars import DEFAULT_LIMIT, MAX_LIMIT
+from dojo_epos.contract.models.scalars import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Id,
+    Instant,
+    Text,
+)
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -31,8 +37,8 @@ class Cursor(WireModel):
 
     # spec defect #18: no minimum and no default in the spec; None means DEFAULT_LIMIT.
     limit: Annotated[StrictInt, Field(ge=1, le=MAX_LIMIT)] | None = None
-    before: str | None = None
-    after: str | None = None
+    before: Text | None = None
+    after: Text | None = None
 
     @model_validator(mode="after")
     def _one_direction(self) -> Self:
@@ -50,10 +56,10 @@ class Cursor(WireModel):
 class SearchDineInDetails(WireModel):
     """Dine-in filters for SearchOrders."""
 
-    table_id: str | None = None
-    waiter_id: str | None = None
-    party_id: str | None = None
-    reservation_id: str | None = None
+    table_id: Id | None = None
+    waiter_id: Id | None = None
+    party_id: Id | None = None
+    reservation_id: Id | None = None
 
 
 class SearchOrdersRequest(WireModel):
@@ -68,8 +74,8 @@ class SearchTablesRequest(WireModel):
     """SearchTables filters."""
 
     cursor: Cursor | None = None
-    area_id: str | None = None
-    waiter_id: str | None = None
+    area_id: Id | None = None
+    waiter_id: Id | None = None
 
 
 class SearchPartiesRequest(WireModel):
@@ -77,16 +83,16 @@ class SearchPartiesRequest(WireModel):
 
     cursor: Cursor | None = None
     completed_only: StrictBool | None = None
-    table_id: str | None = None
+    table_id: Id | None = None
 
 
 class SearchReservationsRequest(WireModel):
     """SearchReservations filters."""
 
     cursor: Cursor | None = None
-    table_id: str | None = None
-    from_time: AwareDatetime | None = None
-    to_time: AwareDatetime | None = None
+    table_id: Id | None = None
+    from_time: Instant | None = None
+    to_time: Instant | None = None
 
 
 T = TypeVar("T", bound=WireModel)
@@ -101,8 +107,8 @@ class Page(WireModel, Generic[T]):
     """
 
     data: list[T] = Field(default_factory=list)
-    before: str | None = None
-    after: str | None = None
+    before: Text | None = None
+    after: Text | None = None
 
 
 class PagedOrdersResponse(Page[Order]):

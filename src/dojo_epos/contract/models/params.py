@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
 from dojo_epos.contract.models.bookings import (
     CreatePartyRequest,
@@ -26,6 +26,7 @@ from dojo_epos.contract.models.paging import (
     SearchReservationsRequest,
     SearchTablesRequest,
 )
+from dojo_epos.contract.models.scalars import DojoId, Id, Instant, Text
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -65,10 +66,10 @@ HTTP_HEADER_NAMES: Mapping[str, str] = {
 class RequestHeaders(WireModel):
     """Who is asking: REST sends these as HTTP headers, WS inside ``params.headers``."""
 
-    waiter_id: str | None = None
-    dojo_requesting_product: str | None = None
-    device_id: str | None = None
-    device_type: str | None = None
+    waiter_id: Id | None = None
+    dojo_requesting_product: Text | None = None
+    device_id: Text | None = None
+    device_type: Text | None = None
 
     @classmethod
     def from_http(cls, headers: Mapping[str, str]) -> RequestHeaders:
@@ -105,7 +106,7 @@ class SearchOrdersParams(SearchOrdersRequest, WsParams):
 class OrderIdParams(WsParams):
     """Params naming one order: GetOrderById, CancelOrderById, GetOrderBill."""
 
-    order_id: str
+    order_id: Id
 
 
 class CreateOrderParams(CreateOrderRequest, WsParams):
@@ -115,30 +116,30 @@ class CreateOrderParams(CreateOrderRequest, WsParams):
 class CreateOrderLockParams(WsParams):
     """CreateOrderLock params: the order, Dojo's lock id and when the lock lapses."""
 
-    order_id: str
-    lock_id: str
-    expiry: AwareDatetime
+    order_id: Id
+    lock_id: DojoId
+    expiry: Instant
 
 
 class DeleteOrderLockParams(WsParams):
     """DeleteOrderLock params."""
 
-    order_id: str
-    lock_id: str
+    order_id: Id
+    lock_id: DojoId
 
 
 class ExtendOrderLockParams(WsParams):
     """ExtendOrderLock params: the lock and its new expiry."""
 
-    order_id: str
-    lock_id: str
-    expiry: AwareDatetime
+    order_id: Id
+    lock_id: DojoId
+    expiry: Instant
 
 
 class RecordOrderPaymentParams(PaymentWithLockId, WsParams):
     """RecordOrderPayment params: the payment and the order it is for."""
 
-    order_id: str
+    order_id: Id
 
 
 class ListAreasParams(WsParams):
@@ -156,13 +157,13 @@ class CreatePartyParams(CreatePartyRequest, WsParams):
 class PartyIdParams(WsParams):
     """Params naming one party: GetPartyById, DeletePartyById."""
 
-    party_id: str
+    party_id: Id
 
 
 class UpdatePartyParams(UpdatePartyRequest, WsParams):
     """UpdateParty params; the party is named by ``id`` (spec defect #25)."""
 
-    id: str
+    id: Id
 
 
 class SearchPartiesParams(SearchPartiesRequest, WsParams):
@@ -176,13 +177,13 @@ class CreateReservationParams(CreateReservationRequest, WsParams):
 class ReservationIdParams(WsParams):
     """Params naming one reservation: GetReservationById, DeleteReservationById."""
 
-    reservation_id: str
+    reservation_id: Id
 
 
 class UpdateReservationParams(UpdateReservationRequest, WsParams):
     """UpdateReservation params; the reservation is named by ``id`` (spec defect #25)."""
 
-    id: str
+    id: Id
 
 
 class SearchReservationsParams(SearchReservationsRequest, WsParams):
