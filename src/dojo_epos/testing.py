@@ -32,7 +32,14 @@ from websockets.exceptions import ConnectionClosedOK
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, ErrorReply, Peer, Result, loads_strict
+from dojo_epos.contract.jsonrpc import (
+    DEFAULT_MAX_FRAME_BYTES,
+    ErrorReply,
+    Peer,
+    Result,
+    loads_strict,
+    valid_id,
+)
 from dojo_epos.contract.restmap import RestRequest, rest_request_for
 from dojo_epos.epos.connector import Connection, Connector
 from dojo_epos.epos.handler import EposHandler
@@ -268,7 +275,7 @@ class EposTestClient:
                 self.unmatched_frames.append(text)
                 continue
             key = frame.get("id") if isinstance(frame, dict) else None
-            waiter = self._waiting.pop(key, None) if _usable_id(key) else None
+            waiter = self._waiting.pop(key, None) if valid_id(key) else None
             if waiter is None:
                 self.unmatched_frames.append(frame)
                 continue
@@ -333,9 +340,6 @@ class EposTestClient:
             return None
 
 
-def _usable_id(value: Any) -> bool:
-    return (isinstance(value, str) and len(value) <= 256) or (
-        isinstance(value, int) and not isinstance(value, bool))
 
 
 
@@ -355,4 +359,4 @@ def _answerable_id(frame: str | bytes) -> Any:
     if not isinstance(message, dict) or "result" in message or "error" in message:
         return None
     value = message.get("id")
-    return value if _usable_id(value) else None
+    return value if valid_id(value) else None

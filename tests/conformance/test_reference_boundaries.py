@@ -254,3 +254,30 @@ async def test_hostile_path_ids_are_refused_before_the_database(
     assert response.status_code in (400, 404), (path, response.status_code, response.text)
     assert response.json()["errorType"] in ("InvalidRequest", "NotFound")
     assert await _fingerprint(reference) == before
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+async def test_meaningless_keys_and_types_are_refused(reference: ReferenceEpos, transport: str) -> None:
+    """issue 18 item 6: a blank paymentIntentId (it would collide across orders) and a lock expiry
+    given as a number (it would be a 1970 time) are InvalidRequest naming the field; nothing changes."""
+    before = await _fingerprint(reference)
+    cases = [
+        ("RecordOrderPayment", {"orderId": "ord_demo_01", "paymentIntentId": " ",
+                                "paidAmount": _gbp(100)}, "paymentIntentId"),
+        ("RecordOrderPayment", {"orderId": "ord_demo_02", "paymentIntentId": "",
+                                "paidAmount": _gbp(100)}, "paymentIntentId"),
+        ("CreateOrder", {**_create_order(), "payments": [
+            {"paymentIntentId": "\t", "paidAmount": _gbp(100)}]}, "paymentIntentId"),
+        ("CreateOrderLock", {"orderId": "ord_demo_01", "lockId": "l", "expiry": 1_900_000_000},
+         "expiry"),
+        ("ExtendOrderLock", {"orderId": "ord_demo_01", "lockId": "l", "expiry": 0}, "expiry"),
+        ("CreateOrderLock", {"orderId": "ord_demo_01", "lockId": "l",
+                             "expiry": "9999-12-31T23:59:59-05:00"}, "expiry"),
+    ]
+    async with EposTestClient(reference, transport=transport) as client:  # type: ignore[arg-type]
+        for capability, params, field in cases:
+            with pytest.raises(EposError) as info:
+                await client.call(capability, params)
+            assert info.value.error_type is ErrorType.INVALID_REQUEST, (capability, info.value)
+            assert field in (info.value.debug_message or ""), info.value.debug_message
+    assert await _fingerprint(reference) == before
