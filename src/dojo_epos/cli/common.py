@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Messages for the person at the terminal (stderr); ``out`` is for results (stdout).
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 ApiUrl = Annotated[str, typer.Option("--api-url", envvar="DOJO_API_URL",
