@@ -38,6 +38,7 @@ demo: $(DEMO_STAMP) ## set up (the package only), then run the platform + refere
 test: $(STAMP) chromium ## set up (with the test tools), then run lint, types and the test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP) ## ruff
