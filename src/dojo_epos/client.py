@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import TypeAdapter
@@ -62,15 +63,13 @@ _ENTITY_FIELD = {
 class PlatformApiError(Exception):
     """A non-2xx answer from the platform API: ``status``, the parsed ``body`` and the ``url``."""
 
-    def __init__(self, status: int, body: Any, url: str | None = None) -> None:
+    def __init__(self, status: int, body: Any, url: str | None = None, hint: str | None = None) -> None:
         self.status = status
         self.body = body
         self.url = url
         message = body.get("message") if isinstance(body, dict) else None
         text = f"HTTP {status}{' from ' + url if url else ''}: {message or body}"
-        if status == 404 and url and not isinstance(body, dict):
-            text += f" ({wrong_path_hint(url)})"  # no API answered there: a wrong base URL
-        super().__init__(text)
+        super().__init__(f"{text} ({hint})" if hint else text)
 
 
 class PlatformUnreachable(Exception):
@@ -203,13 +202,16 @@ def _headers(api_key: str, software_house_id: str, reseller_id: str | None) -> d
     return headers
 
 
-def _read(call: _Call[T], response: httpx.Response) -> T:
+def _read(call: _Call[T], response: httpx.Response, base_url: str) -> T:
     try:
         body: Any = response.json() if response.content else None
     except ValueError:
         body = response.text
     if not response.is_success:
-        raise PlatformApiError(response.status_code, body, str(response.request.url))
+        hint = None
+        if response.status_code == 404 and urlsplit(base_url).path.strip("/"):
+            hint = wrong_path_hint(base_url)  # the platform's paths start at the host
+        raise PlatformApiError(response.status_code, body, str(response.request.url), hint)
     return call.parse(body)
 
 
@@ -247,7 +249,7 @@ class Client(_Base):
             response = self._http.request(call.method, call.path, json=call.json, params=call.params)
         except httpx.TransportError as exc:
             raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
-        return _read(call, response)
+        return _read(call, response, self.base_url)
 
     def get_integrations(self) -> AllIntegrationsResponse:
         return self._send(_Calls.get_integrations())
@@ -313,7 +315,7 @@ class AsyncClient(_Base):
                                                 params=call.params)
         except httpx.TransportError as exc:
             raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
-        return _read(call, response)
+        return _read(call, response, self.base_url)
 
     async def get_integrations(self) -> AllIntegrationsResponse:
         return await self._send(_Calls.get_integrations())
