@@ -10,26 +10,18 @@ the command output and the JUnit report.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
-import sys
-import threading
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.docs.doccheck import ROOT, shell_lines
+from tests.processes import DOJO_EPOS, Background, clean_env, free_port, wait_for_http
 
 GUIDE = ROOT / "docs" / "first-epos.md"
-DOJO_EPOS = str(Path(sys.executable).parent / "dojo-epos")
 READY = {("platform", "serve"): None, ("epos", "serve"): "over REST on",
          ("epos", "connect"): "connector connected"}
 
@@ -52,65 +44,11 @@ def handler_module(text: str) -> str:
     return text.partition("<!-- file: myepos.py -->\n```python\n")[2].partition("```\n")[0]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Background:
-    proc: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"never printed {text!r}:\n{''.join(self.lines)}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.reader.join(10)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-
-
-def wait_for_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"nothing answered at {url}")
-
-
 def test_the_hour_from_the_guide(tmp_path: Path) -> None:
     text = GUIDE.read_text()
     (tmp_path / "myepos.py").write_text(handler_module(text))
     ports = {"8000": str(free_port()), "8080": str(free_port())}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOJO_", "EPOS_", "PLATFORM_"))}
-    env["COLUMNS"] = "200"
+    env = clean_env()
     background: list[Background] = []
     transcript: list[str] = []
     outputs: dict[str, str] = {}
