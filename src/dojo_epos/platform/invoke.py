@@ -26,7 +26,7 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -46,7 +46,7 @@ from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, No
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.store import Registration, Store, utc_now
 
-__all__ = ["Failure", "InvocationResult", "Invoker"]
+__all__ = ["CallObserver", "Failure", "InvocationResult", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
 
@@ -108,6 +108,11 @@ class InvocationResult:
         }
 
 
+#: Told of every successful call with the params sent (e.g. the payments service, which creates
+#: the payment intent of each payment an EPOS records).
+CallObserver = Callable[[Scope, "InvocationResult", dict[str, Any]], Awaitable[None]]
+
+
 class _Stop(Exception):
     """Internal: ends a call early with a failure."""
 
@@ -162,6 +167,7 @@ class Invoker:
         self._log_writer: asyncio.Task[None] | None = None
         #: Call-log entries not persisted because the writer fell behind (overload).
         self.log_dropped = 0
+        self.observers: list[CallObserver] = []
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -230,6 +236,12 @@ class Invoker:
             outcome.error, outcome.field = stop.error, stop.field
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
+        if outcome.ok:
+            for observer in self.observers:
+                try:
+                    await observer(scope, outcome, wire)
+                except Exception:  # an observer's failure never turns a call into a failure
+                    log.exception("%s: observer of %s failed", scope, outcome.capability)
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,
@@ -352,6 +364,10 @@ class Invoker:
         else:
             error = EposError.from_wire(data, status=response.status_code)
             raise _Stop(Failure.EPOS_ERROR, f"HTTP {response.status_code}: {error}", error=error)
+
+    async def record(self, scope: Scope, outcome: InvocationResult) -> None:
+        """Add a call made elsewhere (a webhook delivery) to the call log."""
+        await self._record(scope, outcome)
 
     async def _record(self, scope: Scope, outcome: InvocationResult) -> None:
         self._ring.append((scope, outcome))
