@@ -73,6 +73,10 @@ def check_response(method: str, path: str, response: httpx.Response) -> Any:
         return None
     data = response.json()
     name = names.get(f"{method} {path} {status}")
+    if name is not None and (method, path, status) == ("POST", "/payment-intents/search", "200"):
+        # Payments document defect P1: PagedPaymentIntent is allOf [PagedResultOfPaymentIntent,
+        # {additionalProperties: false}], which only {} satisfies; its first branch is the shape.
+        name = "PagedResultOfPaymentIntent"
     if name is None:  # an error status the document does not list here: still problem details
         validate(data, spec, "ProblemDetails")
     else:
