@@ -25,15 +25,17 @@ class Api:
 
     async def call(self, method: str, template: str, *, json: Any = None, key: str | None = None,
                    params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-                   **path: str) -> tuple[int, Any]:
-        if json is not None:
+                   local: bool = False, **path: str) -> tuple[int, Any]:
+        """``local=True``: the body uses a local extension (an http:// loopback webhook URL, which
+        the document's https pattern refuses), so only the answer is validated."""
+        if json is not None and not local:
             check_request(method, template, json)
         sent = {**self.headers, **(headers or {})}
         if key is not None:
             sent["IdempotencyKey"] = key
         url = template.format(**path)
         response = await self.http.request(method, url, json=json, headers=sent, params=params)
-        return response.status_code, check_response(method, template, response)
+        return response.status_code, check_response(method, template, response, local=local)
 
 
 @pytest.fixture
