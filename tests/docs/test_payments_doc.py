@@ -26,7 +26,7 @@ def blocks(language: str) -> list[str]:
 
 def test_the_python_example_runs() -> None:
     (code,) = blocks("python")
-    exec(compile(code, str(DOC), "exec"), {})  # noqa: S102 - our own documentation
+    exec(compile(code, str(DOC), "exec"), {})  # our own documentation
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

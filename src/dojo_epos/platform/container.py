@@ -20,7 +20,8 @@ from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
 from dojo_epos.platform.payments.recorder import PaymentRecorder
 from dojo_epos.platform.registry import Registry
@@ -72,7 +73,7 @@ class Platform:
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)
-        self.payments = Payments(self.store, self.invoker, settle_after=self.settings.settle_after,
+        self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
                                  retry_delays=self.settings.webhook_retry_delays)
         self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,

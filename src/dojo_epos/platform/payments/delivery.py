@@ -32,7 +32,7 @@ import httpx
 from dojo_epos.contract import models as m
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import utc_now
 from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header
 
@@ -48,7 +48,9 @@ TRANSPORT = "webhook"
 
 
 class CallLog(Protocol):
-    async def record(self, scope: Scope, outcome: InvocationResult) -> None: ...
+    """Where attempts are recorded (the platform's :class:`~dojo_epos.platform.calllog.CallLog`)."""
+
+    def record(self, scope: Scope, outcome: InvocationResult) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,7 @@ class Deliverer:
             outcome.failure = Failure.TRANSPORT_ERROR if status is None else Failure.EPOS_ERROR
         outcome.detail = detail
         outcome.duration_ms = (time.perf_counter() - started) * 1000
-        await self.call_log.record(scope, outcome)
+        self.call_log.record(scope, outcome)
         return attempt
 
     async def drain(self) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import InvocationResult
+from dojo_epos.platform.outcome import InvocationResult
 
 from .intents import PaymentIntents
 
