@@ -59,7 +59,7 @@ def receiver() -> Iterator[tuple[str, list[tuple[bytes, str]]]]:
     got: list[tuple[bytes, str]] = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             got.append((body, self.headers.get("dojo-signature", "")))
             self.send_response(204)

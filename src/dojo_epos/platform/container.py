@@ -77,7 +77,7 @@ class Platform:
                                  retry_delays=self.settings.webhook_retry_delays)
         self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,
-                                    flow_timeout=self.settings.flow_timeout)
+                                    flow_timeout=self.settings.flow_timeout, payments=self.payments)
 
     async def start(self) -> None:
         """Create missing tables (also done lazily on first use)."""

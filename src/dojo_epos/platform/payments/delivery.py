@@ -109,12 +109,14 @@ class Deliverer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event) -> list[Attempt]:
-        """Deliver ``event`` to ``subscription`` with retries; the attempts made, the last one
-        successful unless every attempt failed."""
+    async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
+                      retry: bool = True) -> list[Attempt]:
+        """Deliver ``event`` to ``subscription`` (with retries unless ``retry`` is False); the
+        attempts made, the last one successful unless every attempt failed."""
         body = json.dumps(event.to_wire(), separators=(",", ":")).encode()
         attempts: list[Attempt] = []
-        for number, delay in enumerate((0.0, *self.retry_delays), start=1):
+        delays = (0.0, *self.retry_delays) if retry else (0.0,)
+        for number, delay in enumerate(delays, start=1):
             if delay:
                 await asyncio.sleep(delay)
             attempt = await self._attempt(scope, subscription, event, body, number)
