@@ -36,7 +36,14 @@ from websockets.exceptions import ConnectionClosedOK
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, ErrorReply, Peer, Result, loads_strict
+from dojo_epos.contract.jsonrpc import (
+    DEFAULT_MAX_FRAME_BYTES,
+    ErrorReply,
+    Peer,
+    Result,
+    loads_strict,
+    valid_id,
+)
 from dojo_epos.contract.restmap import RestRequest, rest_request_for
 from dojo_epos.epos.connector import Connection, Connector
 from dojo_epos.epos.handler import EposHandler
@@ -251,9 +258,14 @@ class EposTestClient(CapabilityCalls):
 
     async def _send_rest(self, request: RestRequest) -> httpx.Response:
         assert self._http is not None, "use the client in 'async with' (or call start())"
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate is valid JSON as "\\ud800"),
+        # as Dojo's JSON encoder would; httpx's own encoder would fail on it instead.
+        content = None if request.body is None else json.dumps(request.body).encode()
+        headers = request.headers if content is None else {
+            **request.headers, "content-type": "application/json"}
         return await self._http.request(
-            request.method, request.path, headers=request.headers,
-            json=request.body, auth=httpx.BasicAuth(self.username, self.password))
+            request.method, request.path, headers=headers, content=content,
+            auth=httpx.BasicAuth(self.username, self.password))
 
     async def _call_ws(self, cap: Capability, params: dict[str, Any]) -> BaseModel:
         request_id = self._peer.send_request(cap.rpc_method, params)
@@ -285,7 +297,7 @@ class EposTestClient(CapabilityCalls):
                 self.unmatched_frames.append(text)
                 continue
             key = frame.get("id") if isinstance(frame, dict) else None
-            waiter = self._waiting.pop(key, None) if _usable_id(key) else None
+            waiter = self._waiting.pop(key, None) if valid_id(key) else None
             if waiter is None:
                 self.unmatched_frames.append(frame)
                 continue
@@ -350,9 +362,6 @@ class EposTestClient(CapabilityCalls):
             return None
 
 
-def _usable_id(value: Any) -> bool:
-    return (isinstance(value, str) and len(value) <= 256) or (
-        isinstance(value, int) and not isinstance(value, bool))
 
 
 
@@ -372,4 +381,4 @@ def _answerable_id(frame: str | bytes) -> Any:
     if not isinstance(message, dict) or "result" in message or "error" in message:
         return None
     value = message.get("id")
-    return value if _usable_id(value) else None
+    return value if valid_id(value) else None

@@ -66,8 +66,14 @@ def rest_request_for(
         if not value:  # an empty segment would name another route (/v1/orders/ + "")
             raise EposError(ErrorType.INVALID_REQUEST,
                             f"{wire_field}: String should have at least 1 character", new_trace_id())
-        # Everything is escaped, "/" included, so an id can never reach another route.
-        path = path.replace("{" + path_param + "}", quote(value, safe=""))
+        try:
+            # Everything is escaped, "/" included, so an id can never reach another route.
+            quoted = quote(value, safe="")
+        except UnicodeEncodeError:  # a lone surrogate: valid in JSON, not expressible in a URL
+            raise EposError(ErrorType.INVALID_REQUEST,
+                            f"{wire_field}: String should be Unicode text (a lone surrogate is not)",
+                            new_trace_id()) from None
+        path = path.replace("{" + path_param + "}", quoted)
 
     body = data if capability.rest_body is not None else None
     return RestRequest(capability.http[0], path, headers, body)

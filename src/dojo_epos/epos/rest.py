@@ -30,6 +30,7 @@ from starlette.routing import Route
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, rest_routes
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
+from dojo_epos.epos.auth_throttle import AuthThrottle
 from dojo_epos.epos.handler import EposHandler, call_handler_json
 from dojo_epos.epos.openapi import build_openapi
 from dojo_epos.jsonbody import MAX_BODY_BYTES, BodyError, read_json_body
@@ -45,12 +46,16 @@ def build_rest_app(
     username: str,
     password: str,
     max_body_bytes: int = MAX_BODY_BYTES,
+    auth_throttle: AuthThrottle | bool = True,
 ) -> Starlette:
     """An ASGI app serving ``handler`` over REST, guarded by HTTP basic auth.
 
-    ``username``/``password`` are the credentials registered with Dojo for this EPOS.
+    ``username``/``password`` are the credentials registered with Dojo for this EPOS. A client that
+    keeps failing them is answered 429 (:mod:`.auth_throttle`, default setting; or pass one);
+    ``auth_throttle=False`` turns that off.
     """
-    auth = _BasicAuth(username, password)
+    throttle = AuthThrottle() if auth_throttle is True else auth_throttle or None
+    auth = _BasicAuth(username, password, throttle)
     by_path: dict[str, dict[str, Capability]] = {}
     for capability in rest_routes():
         method, path = capability.http
@@ -87,12 +92,14 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     max_body_bytes: int = MAX_BODY_BYTES,
+    auth_throttle: bool = True,
 ) -> None:
     """Serve ``handler`` over REST with uvicorn until cancelled (what ``dojo-epos epos serve`` runs)."""
     import uvicorn  # only needed to run a server, not to build or test the app
 
     app = build_rest_app(handler, username=username, password=password,
-                         max_body_bytes=max_body_bytes)
+                         max_body_bytes=max_body_bytes,
+                         auth_throttle=auth_throttle)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     await uvicorn.Server(config).serve()
 
@@ -124,9 +131,26 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 class _BasicAuth:
     """Checks ``Authorization: Basic`` against the configured credentials in constant time."""
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str, throttle: AuthThrottle | None) -> None:
         self._username = username.encode("utf-8")
         self._password = password.encode("utf-8")
+        self.throttle = throttle
+
+    def refusal(self, request: Request, trace_id: str) -> Response | None:
+        """The 429 or 401 answer for ``request``, or None when its credentials are right."""
+        client = request.client.host if request.client is not None else "unknown"
+        if self.throttle is not None and (wait := self.throttle.retry_after(client)) is not None:
+            return epos_error_response(
+                EposError(ErrorType.INVALID_REQUEST, "too many failed basic auth attempts; "
+                          f"retry in {wait} s", trace_id), {"Retry-After": str(wait)}, 429)
+        if self.allows(request.headers.get("authorization")):
+            return None
+        if self.throttle is not None:
+            self.throttle.failed(client)
+        # spec defect #7: Dojo calls with basic auth although the spec declares none.
+        return epos_error_response(
+            EposError(ErrorType.INVALID_REQUEST, "missing or wrong basic auth credentials", trace_id),
+            {"WWW-Authenticate": 'Basic realm="epos", charset="UTF-8"'}, 401)
 
     def allows(self, header: str | None) -> bool:
         if not header:
@@ -164,12 +188,9 @@ class _PathEndpoint:
 
     async def respond(self, request: Request) -> Response:
         trace_id = new_trace_id()
-        if not self.auth.allows(request.headers.get("authorization")):
-            # spec defect #7: Dojo calls with basic auth although the spec declares none.
-            return epos_error_response(
-                EposError(ErrorType.INVALID_REQUEST, "missing or wrong basic auth credentials",
-                          trace_id),
-                {"WWW-Authenticate": 'Basic realm="epos", charset="UTF-8"'}, 401)
+        refused = self.auth.refusal(request, trace_id)
+        if refused is not None:
+            return refused
         capability = self.methods.get(request.method)
         if capability is None:
             return epos_error_response(
