@@ -250,6 +250,7 @@ class Dashboard:
             return render("terminal_bill.html", **context, order=order, failed=failed,
                           failure=t.explain_failure("GetOrderBill", failed) if failed else "",
                           label=labels[0] if labels else order_id,
+                          screen=t.bill_screen(order) if order else None,
                           header=t.bill_text(bill.header) if bill else [],
                           footer=t.bill_text(bill.footer) if bill else [],
                           due=t.due_of(order) if order else 0,
@@ -261,6 +262,7 @@ class Dashboard:
                           failure=t.explain_failure("SearchOrders", failed) if failed else "")
         tables, failed = await device.tables()
         return render("terminal_tables.html", **context, tables=tables, failed=failed,
+                      searchable="SearchTables" in await device.registered(),
                       failure=t.explain_failure("SearchTables", failed) if failed else "")
 
     async def pay(self, request: Request) -> Response:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -101,6 +101,11 @@ def _when(value: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _clock(value: datetime) -> str:
+    """A time of day as a terminal shows it (``21:54``), in UTC."""
+    return value.astimezone(UTC).strftime("%H:%M")
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
@@ -109,7 +114,7 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static")
-    env.filters.update(when=_when, pretty=_pretty)
+    env.filters.update(when=_when, pretty=_pretty, clock=_clock)
     return env
 
 
