@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dojo_epos.epos.reference.menu import MENU, MODIFIERS
+from tests.processes import DOJO_EPOS, clean_env
 
 
 def till(db: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     where = ["--db", db] if db else []
-    return subprocess.run([sys.executable, "-m", "dojo_epos.cli", "epos", "till", *args, *where],
+    return subprocess.run([DOJO_EPOS, "epos", "till", *args, *where], env=clean_env(),
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -26,7 +26,7 @@ def pounds(text: str) -> list[int]:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
-    seeded = subprocess.run([sys.executable, "-m", "dojo_epos.cli", "epos", "seed", "--db", url],
+    seeded = subprocess.run([DOJO_EPOS, "epos", "seed", "--db", url], env=clean_env(),
                             capture_output=True, text=True, timeout=60, check=False)
     assert seeded.returncode == 0, seeded.stderr
     return url

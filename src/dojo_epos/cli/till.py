@@ -1,0 +1,124 @@
+"""``dojo-epos till``: till actions a member of staff would take on the reference EPOS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from dojo_epos.cli.common import EposDb, fail, out, run
+from dojo_epos.settings import default_epos_db
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True, help="Till actions a member of staff would take.")
+
+
+def _print_order(order: Any) -> None:
+    from dojo_epos.epos.reference.till_text import order_text
+
+    for text in order_text(order):
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _till(work: Any, db: str | None) -> Any:
+    from dojo_epos.contract.errors import EposError
+    from dojo_epos.epos.reference import till
+
+    url = db or default_epos_db()
+
+    async def main() -> Any:
+        database = await till.connect(url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        result = run(main())
+    except EposError as exc:
+        raise fail(f"{exc.error_type.value}: {exc.debug_message}", 1) from None
+    for order in result if isinstance(result, list) else [result]:
+        _print_order(order)
+    return result
+
+
+def _lines(items: list[str]) -> list[Any]:
+    """``PLU``, ``PLU*2`` or ``PLU*2+MOD-A+MOD-B`` into order lines (an unknown name is named)."""
+    from rich.markup import escape
+
+    from dojo_epos.epos.reference.till_text import MenuLineError, parse_lines
+
+    try:
+        return parse_lines(items)
+    except MenuLineError as exc:  # what was typed is shown as typed, never read as markup
+        raise fail(f"not a menu line: {escape(str(exc))}") from None
+
+
+@app.command("list")
+def till_list(db: EposDb = None, table: Annotated[str | None, typer.Option()] = None,
+              show_all: Annotated[bool, typer.Option(
+                  "--all", help="Also paid and closed orders.")] = False) -> None:
+    """Open orders, newest first (optionally on one table); paid ones only with --all."""
+    from dojo_epos.epos.reference import till
+    from dojo_epos.epos.reference.till_text import is_open
+
+    async def work(d: Any) -> list[Any]:
+        found = await till.list_orders(d, table_id=table, open_only=not show_all)
+        return found if show_all else [o for o in found if is_open(o)]
+
+    if not _till(work, db):
+        where = f" on table {table}" if table else ""
+        out.print(f"no {'' if show_all else 'open '}orders{where}", markup=False)
+
+
+@app.command("menu")
+def till_menu() -> None:
+    """The menu: PLUs, names and prices, and the modifiers lines can take."""
+    from dojo_epos.epos.reference.till_text import menu_text
+
+    for text in menu_text():
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("open")
+def till_open(
+    table: Annotated[str, typer.Argument(help="Table id, e.g. T3.")],
+    items: Annotated[list[str] | None, typer.Argument(help="Menu lines: PLU, PLU*2, PLU*2+MOD")] = None,
+    waiter: Annotated[str | None, typer.Option()] = None,
+    db: EposDb = None,
+) -> None:
+    """Open an order on a table."""
+    from dojo_epos.epos.reference import till
+
+    lines = _lines(items or [])
+    _till(lambda d: till.open_order(d, table, waiter, lines), db)
+
+
+@app.command("add")
+def till_add(order_id: str, items: list[str], db: EposDb = None) -> None:
+    """Add lines to an order (refused while Dojo holds its lock)."""
+    from dojo_epos.epos.reference import till
+
+    lines = _lines(items)
+    _till(lambda d: till.add_items(d, order_id, lines), db)
+
+
+@app.command("void")
+def till_void(order_id: str, index: int, db: EposDb = None) -> None:
+    """Void the line at INDEX (as listed) from an order."""
+    from dojo_epos.epos.reference import till
+
+    _till(lambda d: till.void_item(d, order_id, index), db)
+
+
+@app.command("close")
+def till_close(order_id: str, db: EposDb = None,
+               cash: Annotated[bool, typer.Option("--cash", help="Settle what is due in cash.")] = False,
+               ) -> None:
+    """Close an order."""
+    from dojo_epos.epos.reference import till
+
+    _till(lambda d: till.close_order(d, order_id, settle_cash=cash), db)
+
+
