@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     Integer,
@@ -32,7 +33,9 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -100,6 +103,8 @@ calls = Table(
     Column("reply", JSON, nullable=True),
     Column("duration_ms", Float, nullable=False),
     Column("started_at", String(40), nullable=False),
+    # The caller expected this EPOSError (a tester flow checking a NotFound): not a failure.
+    Column("expected", Boolean, nullable=True),
 )
 
 flow_results = Table(
@@ -181,6 +186,8 @@ class CallRow:
     reply: Any
     duration_ms: float
     started_at: datetime
+    #: The caller expected this failure (a flow checking that an EPOS refuses): not a fault.
+    expected: bool = False
 
 
 def _where(table: Table, scope: Scope) -> Any:
@@ -230,6 +237,7 @@ class Store:
             if not self._started:
                 async with self.engine.begin() as conn:
                     await conn.run_sync(metadata.create_all)
+                    await conn.run_sync(_add_missing_columns)
                 self._started = True
 
     async def close(self) -> None:
@@ -365,7 +373,8 @@ class Store:
         rows = [{**_scope_values(scope), "capability": e["capability"],
                  "transport": e["transport"], "outcome": e["outcome"], "detail": e["detail"],
                  "request": _jsonable(e["request"]), "reply": _jsonable(e["reply"]),
-                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"])}
+                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"]),
+                 "expected": bool(e.get("expected"))}
                 for scope, e in entries]
         async with self.engine.begin() as conn:
             await conn.execute(insert(calls), rows)
@@ -378,8 +387,8 @@ class Store:
                 select(calls).where(_where(calls, scope)).order_by(calls.c.id.desc()).limit(limit)
             )).mappings().all()
         return [CallRow(r["id"], r["capability"], r["transport"], r["outcome"], r["detail"],
-                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]))
-                for r in rows]
+                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]),
+                        bool(r["expected"])) for r in rows]
 
     # -- flow results (written by the tester) -------------------------------------------------
 
@@ -409,6 +418,13 @@ class Store:
                 select(flow_results.c.flow_id).where(_where(flow_results, scope))
                 .order_by(flow_results.c.updated_at.desc()).limit(limit))).all()
         return [r[0] for r in rows]
+
+
+def _add_missing_columns(conn: Any) -> None:
+    """Columns added since a database was created (``create_all`` only adds whole tables)."""
+    have = {c["name"] for c in inspect(conn).get_columns(calls.name)}
+    if "expected" not in have:
+        conn.execute(text(f"ALTER TABLE {calls.name} ADD COLUMN expected BOOLEAN"))
 
 
 def _registration(row: Any) -> Registration:

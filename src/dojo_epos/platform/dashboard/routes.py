@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 from collections import OrderedDict
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -31,17 +32,22 @@ from starlette.staticfiles import StaticFiles
 import dojo_epos.platform.terminal as t
 from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
-from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
+from .callsearch import mentions
+from .health import health_of
+from .runs import junit
+from .traffic import TrafficPages
 from .web import (
     BASE,
     HERE,
     FormError,
+    add_label_source,
     no_store,
     parse_scope,
     read_form,
@@ -53,6 +59,8 @@ from .web import (
 __all__ = ["dashboard_routes"]
 
 RECENT_CALLS = 15
+#: Calls the overview's health summary looks back over (errors counted, the last one shown).
+HEALTH_CALLS = 500
 CALL_LOG_LIMIT = 500
 RECEIPTS_KEPT = 200
 
@@ -83,7 +91,8 @@ def _registration_view(registration: Registration) -> dict[str, Any]:
 def _call_view(row: CallRow) -> dict[str, Any]:
     return {"id": row.id, "capability": row.capability, "transport": row.transport,
             "outcome": row.outcome, "detail": row.detail, "request": row.request,
-            "reply": row.reply, "duration_ms": row.duration_ms, "started_at": row.started_at}
+            "reply": row.reply, "duration_ms": row.duration_ms, "started_at": row.started_at,
+            "expected": row.expected}
 
 
 def _steps_view(result: FlowResult, calls: list[CallRow]) -> list[dict[str, Any]]:
@@ -94,9 +103,11 @@ def _steps_view(result: FlowResult, calls: list[CallRow]) -> list[dict[str, Any]
         end = step.finished_at or now
         during = [_call_view(c) for c in reversed(calls)
                   if step.started_at <= c.started_at <= end]
+        took = (step.finished_at - step.started_at).total_seconds() * 1000 if step.finished_at else None
         steps.append({"name": step.name, "status": step.status.value,
                       "lines": step.additional_information, "calls": during,
-                      "started_at": step.started_at, "finished_at": step.finished_at})
+                      "started_at": step.started_at, "finished_at": step.finished_at,
+                      "duration_ms": took})
     return steps
 
 
@@ -104,13 +115,15 @@ class Dashboard:
     """The page handlers, bound to the platform's services."""
 
     def __init__(self, *, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                 tester: TesterService) -> None:
+                 tester: TesterService, keys: KeyPolicy | None = None) -> None:
         self.store = store
         self.invoker = invoker
         self.registry = registry
         self.gateway = gateway
         self.tester = tester
         self.receipts: OrderedDict[str, tuple[Scope, t.Receipt]] = OrderedDict()
+        if keys is not None:
+            add_label_source(keys.labels)
 
     async def _calls(self, scope: Scope, limit: int) -> list[CallRow]:
         """The scope's persisted calls, newest first, including the ones just made (the call log
@@ -131,8 +144,9 @@ class Dashboard:
         if scope is None and len(scopes) == 1:
             return scopes[0]
         status = 404 if request.query_params.get("scope") else 200
+        unregistered = [s for s in scopes if not await self.store.registrations(s)]
         return render("accounts.html", status=status, page=page, scopes=scopes, scope=None,
-                      unknown=request.query_params.get("scope"))
+                      unknown=request.query_params.get("scope"), unregistered=unregistered)
 
     # -- overview -----------------------------------------------------------------------------
 
@@ -140,10 +154,13 @@ class Dashboard:
         accounts = []
         for scope in await self._scopes():
             registrations = await self.store.registrations(scope)
-            calls = await self._calls(scope, RECENT_CALLS)
-            accounts.append({"scope": scope,
+            calls = await self._calls(scope, HEALTH_CALLS)
+            connection = self.gateway.connection(scope)
+            health = health_of(registrations, await self.tester.recent(scope, 20), calls,
+                               connection.connected_at if connection else None)
+            accounts.append({"scope": scope, "health": health,
                              "registrations": [_registration_view(r) for r in registrations],
-                             "calls": [_call_view(c) for c in calls]})
+                             "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
         return render("overview.html", accounts=accounts, scope=None,
                       sockets=self.gateway.stats())
 
@@ -212,7 +229,7 @@ class Dashboard:
         scope, result = found
         calls = await self._calls(scope, CALL_LOG_LIMIT)
         done = result.status is not Status.IN_PROGRESS
-        html = render_fragment("_flow_steps.html", run=result,
+        html = render_fragment("_flow_steps.html", run=result, scope=scope,
                                steps=_steps_view(result, calls), done=done)
         return no_store(JSONResponse({"status": result.status.value, "done": done, "html": html}))
 
@@ -222,17 +239,23 @@ class Dashboard:
         scope = await self._scope_or_picker(request, "/calls")
         if isinstance(scope, Response):
             return scope
-        capability = request.query_params.get("capability", "")
-        outcome = request.query_params.get("outcome", "")
+        query = request.query_params
+        capability, outcome = query.get("capability", ""), query.get("outcome", "")
+        order_id, trace_id = query.get("order", "").strip(), query.get("trace", "").strip()
         rows = await self._calls(scope, CALL_LOG_LIMIT)
-        outcomes = sorted({r.outcome for r in rows} | {"ok"})
-        capabilities = sorted({c.name for c in CATALOGUE} | {r.capability for r in rows})
+        outcomes = sorted({r.outcome for r in rows} | {"ok", "expected"})
+        registered = await self.registry.capability_names(scope)
+        capabilities = sorted(registered | {r.capability for r in rows}) or sorted(
+            c.name for c in CATALOGUE)
         shown = [_call_view(r) for r in rows
                  if (not capability or r.capability == capability)
-                 and (not outcome or r.outcome == outcome)]
+                 and (not outcome or _outcome_matches(r, outcome))
+                 and (not order_id or mentions(r, "orderId", order_id))
+                 and (not trace_id or mentions(r, "traceId", trace_id))]
         return render("calls.html", scope=scope, calls=shown, total=len(rows),
                       capability=capability, outcome=outcome, outcomes=outcomes,
-                      capabilities=capabilities)
+                      capabilities=capabilities, registered=registered, order=order_id,
+                      trace=trace_id)
 
     # -- the virtual terminal -----------------------------------------------------------------
 
@@ -301,6 +324,13 @@ class Dashboard:
                       table=request.query_params.get("table", ""), fmt=t.format_money)
 
 
+def _outcome_matches(row: CallRow, wanted: str) -> bool:
+    """``expected`` picks the refusals a flow expected; a failure name picks the unexpected ones."""
+    if wanted == "expected":
+        return row.expected and row.outcome != "ok"
+    return row.outcome == wanted and not (row.expected and wanted != "ok")
+
+
 def _q(value: Scope | str) -> str:
     return quote(scope_token(value) if isinstance(value, Scope) else value, safe="")
 
@@ -333,9 +363,11 @@ async def _to_dashboard(request: Request) -> Response:
 
 
 def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                     tester: TesterService) -> list[BaseRoute]:
+                     tester: TesterService, keys: KeyPolicy | None = None) -> list[BaseRoute]:
     """The dashboard's routes (and ``/`` redirecting to it), to add to the platform app."""
-    d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester)
+    d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester,
+                  keys=keys)
+    traffic = TrafficPages(d)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -347,6 +379,9 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
         Route(f"{BASE}/flows/{{flow_id}}", d.flow_run, methods=["GET"]),
         Route(f"{BASE}/api/flows/{{flow_id}}", d.flow_json, methods=["GET"]),
         Route(f"{BASE}/calls", d.calls, methods=["GET"]),
+        Route(f"{BASE}/traffic", traffic.page, methods=["GET"]),
+        Route(f"{BASE}/api/traffic", traffic.live, methods=["GET"]),
+        Route(f"{BASE}/flows/{{flow_id}}/junit.xml", partial(junit, d), methods=["GET"]),
         Route(f"{BASE}/terminal", d.terminal, methods=["GET"]),
         Route(f"{BASE}/terminal/pay", d.pay, methods=["POST"]),
         Route(f"{BASE}/terminal/receipts/{{receipt_id}}", d.receipt, methods=["GET"]),

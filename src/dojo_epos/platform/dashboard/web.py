@@ -83,6 +83,30 @@ def parse_scope(token: str | None) -> Scope | None:
     return Scope(environment, parts[1], parts[2])
 
 
+#: The key labels (fingerprint -> ``sk_sandbox_…3f9a``) of the platforms serving a dashboard in
+#: this process: each platform's KeyPolicy dict, shared, not copied. A label is made from the key
+#: alone, so any platform that saw a key labels it the same.
+LABEL_SOURCES: list[Mapping[str, str]] = []
+
+
+def add_label_source(labels: Mapping[str, str]) -> None:
+    if not any(source is labels for source in LABEL_SOURCES):
+        LABEL_SOURCES.append(labels)
+        del LABEL_SOURCES[:-20]
+
+
+def key_label(scope: Scope | str) -> str:
+    """How the pages name a scope's key (or a key fingerprint): its prefix and last four
+    characters when this process has seen the key, otherwise its fingerprint (the key itself is
+    never known here)."""
+    digest = scope.key_fingerprint if isinstance(scope, Scope) else scope
+    for source in reversed(LABEL_SOURCES):
+        label = source.get(digest)
+        if label:
+            return label
+    return f"key {digest[:8]}… (not seen since the platform started)"
+
+
 def _url(path: str, **query: Any) -> str:
     params = {k: v for k, v in query.items() if v not in (None, "")}
     return BASE + path + (("?" + urlencode(params)) if params else "")
@@ -98,7 +122,7 @@ def _when(value: datetime | str | None) -> str:
             return value
     else:
         moment = value
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _clock(value: datetime) -> str:
@@ -113,7 +137,8 @@ def _pretty(value: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static")
+    env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static",
+                       key_label=key_label)
     env.filters.update(when=_when, pretty=_pretty, clock=_clock)
     return env
 
