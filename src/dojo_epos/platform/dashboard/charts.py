@@ -20,7 +20,8 @@ from .health import is_error
 __all__ = ["Bar", "Chart", "Traffic", "percentile", "traffic"]
 
 MINUTES = 60
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM = 600, 140, 44, 18
+#: The SVG's own units: sized for a phone's width, so its 11-unit labels stay readable there.
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM = 360, 150, 46, 18
 #: Fill colours per error type (the palette is the stylesheet's; unknown types share the last).
 ERROR_COLOURS = {"EposErrorReply": "#b3261e", "TimedOut": "#8a4b00", "SchemaViolation": "#6a1b9a",
                  "TransportError": "#37474f", "NotConnected": "#455a64", "NotRegistered": "#5d4037",
@@ -56,6 +57,7 @@ class Chart:
     top: str
     bars: tuple[Bar, ...] = ()
     lines: tuple[tuple[str, str, str], ...] = ()  # (points, colour, name)
+    dots: tuple[tuple[float, float, str, str], ...] = ()  # (x, y, colour, title): one per point
     legend: tuple[tuple[str, str], ...] = ()  # (colour, name)
 
 
@@ -159,11 +161,15 @@ def _latency(per_minute: list[list[CallRow]], since: datetime) -> Chart:
         return " ".join(f"{_x(i) + slot / 2:.1f},{_y(v, top):.1f}"
                         for i, v in enumerate(values) if v is not None)
 
+    dots = tuple((_x(i) + slot / 2, _y(v, top), colour, f"{_label(i, since)}: {name} {v:.1f} ms")
+                 for values, colour, name in ((p50, "#1f5fbf", "p50"), (p99, "#b3261e", "p99"))
+                 for i, v in enumerate(values) if v is not None)
+
     everything = [c.duration_ms for m in per_minute for c in m]
     summary = (f"p50 {percentile(everything, 0.5):.1f} ms, p99 {percentile(everything, 0.99):.1f} ms "
                "over the hour" if everything else "no calls in the last hour")
     return Chart("Latency (ms), p50 and p99 per minute", summary, f"{top:g} ms",
-                 lines=((points(p50), "#1f5fbf", "p50"), (points(p99), "#b3261e", "p99")),
+                 lines=((points(p50), "#1f5fbf", "p50"), (points(p99), "#b3261e", "p99")), dots=dots,
                  legend=(("#1f5fbf", "p50"), ("#b3261e", "p99")))
 
 

@@ -74,7 +74,7 @@ def _product_of(step_name: str) -> str | None:
 
 def verdicts(runs: Sequence[FlowResult]) -> tuple[Verdict, ...]:
     """Per product, the verdict of the newest Certification run (``runs`` newest first)."""
-    latest = next((r for r in runs if r.flow_name == CERTIFICATION), None)
+    latest = next((r for r in runs if r.flow_name.split(" through ")[0] == CERTIFICATION), None)
     if latest is None:
         return tuple(Verdict(p, "NOT RUN", None, None) for p in PRODUCTS)
     found = []

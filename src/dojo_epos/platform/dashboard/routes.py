@@ -151,7 +151,7 @@ class Dashboard:
     # -- overview -----------------------------------------------------------------------------
 
     async def overview(self, request: Request) -> Response:
-        accounts = []
+        accounts: list[dict[str, Any]] = []
         for scope in await self._scopes():
             registrations = await self.store.registrations(scope)
             calls = await self._calls(scope, HEALTH_CALLS)
@@ -161,6 +161,7 @@ class Dashboard:
             accounts.append({"scope": scope, "health": health,
                              "registrations": [_registration_view(r) for r in registrations],
                              "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
+        accounts.sort(key=lambda a: not a["health"].registered)  # registered accounts first
         return render("overview.html", accounts=accounts, scope=None,
                       sockets=self.gateway.stats())
 
