@@ -4,11 +4,15 @@ Server-rendered (Jinja2, autoescaped), no build step and nothing fetched from th
 file and a few lines of script that refresh the live parts (a flow's steps, the sockets) by polling
 JSON endpoints. Pages:
 
-* ``/dashboard`` — accounts seen, registrations per transport, live sockets, recent calls;
+* ``/dashboard`` — accounts seen (labelled by key prefix and last four characters, the ones never
+  registered marked), each with its health (:mod:`.health`), registrations, recent calls;
+  and the live sockets;
 * ``/dashboard/flows?scope=`` — the tester's flows, a form to run each, recent runs;
-  ``/dashboard/flows/{id}?scope=`` follows one run step by step;
-* ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome;
-* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`dojo_epos.platform.terminal`).
+  ``/dashboard/flows/{id}?scope=`` follows one run step by step, ``.../junit.xml`` (:mod:`.runs`);
+* ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome, searched by order
+  id and trace id (:mod:`.callsearch`); a flow's expected refusals are marked expected;
+* ``/dashboard/traffic?scope=`` — the last hour in pictures, live (:mod:`.traffic`, :mod:`.charts`);
+* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`.terminal_pages`).
 
 A scope is named in the query string as ``environment:fingerprint:softwareHouse``: the API key
 itself is never known to the dashboard, and no registration password is ever passed to a template.
@@ -17,19 +21,15 @@ POSTs are guarded by the same-origin check described in :mod:`.web`.
 
 from __future__ import annotations
 
-import secrets
-from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-import dojo_epos.platform.terminal as t
 from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform.accounts import KeyPolicy, Scope
@@ -42,6 +42,7 @@ from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 from .callsearch import mentions
 from .health import health_of
 from .runs import junit
+from .terminal_pages import TerminalPages
 from .traffic import TrafficPages
 from .web import (
     BASE,
@@ -50,10 +51,10 @@ from .web import (
     add_label_source,
     no_store,
     parse_scope,
+    quote_token,
     read_form,
     render,
     render_fragment,
-    scope_token,
 )
 
 __all__ = ["dashboard_routes"]
@@ -121,7 +122,6 @@ class Dashboard:
         self.registry = registry
         self.gateway = gateway
         self.tester = tester
-        self.receipts: OrderedDict[str, tuple[Scope, t.Receipt]] = OrderedDict()
         if keys is not None:
             add_label_source(keys.labels)
 
@@ -201,7 +201,7 @@ class Dashboard:
         except FlowRequestError as exc:
             return await self._flows_page(scope, str(exc), flow, params, status=400)
         return RedirectResponse(
-            f"{BASE}/flows/{flow_id}?scope={_q(scope)}", status_code=303)
+            f"{BASE}/flows/{flow_id}?scope={quote_token(scope)}", status_code=303)
 
     async def _flow_context(self, request: Request) -> tuple[Scope, FlowResult] | Response:
         scope = await self._scope_or_picker(request, "/flows")
@@ -258,105 +258,12 @@ class Dashboard:
                       capabilities=capabilities, registered=registered, order=order_id,
                       trace=trace_id)
 
-    # -- the virtual terminal -----------------------------------------------------------------
-
-    async def terminal(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        device = t.VirtualTerminal(self.invoker, self.registry, scope)
-        query = request.query_params
-        table, order_id = query.get("table", ""), query.get("order", "")
-        context: dict[str, Any] = {"scope": scope, "table": table, "fmt": t.format_money}
-        if order_id:
-            order, bill, failed = await device.bill(order_id)
-            labels = t.order_labels([order]) if order is not None else []
-            return render("terminal_bill.html", **context, order=order, failed=failed,
-                          failure=t.explain_failure("GetOrderBill", failed) if failed else "",
-                          label=labels[0] if labels else order_id,
-                          screen=t.bill_screen(order) if order else None,
-                          header=t.bill_text(bill.header) if bill else [],
-                          footer=t.bill_text(bill.footer) if bill else [],
-                          due=t.due_of(order) if order else 0,
-                          currency=t.currency_of(order) if order else "GBP",
-                          nonce=secrets.token_hex(8), error=query.get("error", ""))
-        if table or query.get("all"):
-            orders, failed = await device.orders(table or None)
-            return render("terminal_orders.html", **context, orders=orders, failed=failed,
-                          failure=t.explain_failure("SearchOrders", failed) if failed else "")
-        tables, failed = await device.tables()
-        return render("terminal_tables.html", **context, tables=tables, failed=failed,
-                      searchable="SearchTables" in await device.registered(),
-                      failure=t.explain_failure("SearchTables", failed) if failed else "")
-
-    async def pay(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        try:
-            form = await read_form(request)
-            pay = _pay_request(form)
-        except FormError as exc:
-            return render("message.html", status=exc.status, scope=scope, title="Refused",
-                          message=exc.message)
-        except t.TerminalError as exc:
-            order = form.get("order", "")
-            return RedirectResponse(
-                f"{BASE}/terminal?scope={_q(scope)}&order={_q(order)}&error={_q(str(exc))}"
-                f"&table={_q(form.get('table', ''))}", status_code=303)
-        receipt = await t.VirtualTerminal(self.invoker, self.registry, scope).pay(pay)
-        receipt_id = secrets.token_hex(8)
-        self.receipts[receipt_id] = (scope, receipt)
-        while len(self.receipts) > RECEIPTS_KEPT:
-            self.receipts.popitem(last=False)
-        return RedirectResponse(
-            f"{BASE}/terminal/receipts/{receipt_id}?scope={_q(scope)}"
-            f"&table={_q(form.get('table', ''))}", status_code=303)
-
-    async def receipt(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        found = self.receipts.get(request.path_params["receipt_id"])
-        if found is None or found[0] != scope:
-            return render("message.html", status=404, scope=scope, title="No such receipt",
-                          message="This receipt is not (or no longer) kept.")
-        return render("terminal_receipt.html", scope=scope, receipt=found[1],
-                      table=request.query_params.get("table", ""), fmt=t.format_money)
-
 
 def _outcome_matches(row: CallRow, wanted: str) -> bool:
     """``expected`` picks the refusals a flow expected; a failure name picks the unexpected ones."""
     if wanted == "expected":
         return row.expected and row.outcome != "ok"
     return row.outcome == wanted and not (row.expected and wanted != "ok")
-
-
-def _q(value: Scope | str) -> str:
-    return quote(scope_token(value) if isinstance(value, Scope) else value, safe="")
-
-
-def _pay_request(form: dict[str, str]) -> t.PayRequest:
-    """The payment screen's fields; raises TerminalError for anything a terminal would refuse."""
-    order = form.get("order", "").strip()
-    nonce = form.get("nonce", "").strip()
-    if not order or not nonce or not nonce.isalnum() or len(nonce) > 64:
-        raise t.TerminalError("The payment screen is incomplete — open the order again")
-    try:
-        seen_due = int(form.get("due", ""))
-        parts = int(form.get("parts", "1") or "1")
-    except ValueError:
-        raise t.TerminalError("Enter a whole number of parts") from None
-    if not 1 <= parts <= 50:
-        raise t.TerminalError("Split into 1 to 50 parts")
-    mode = form.get("mode", "full")
-    if mode not in ("full", "equal", "custom"):
-        raise t.TerminalError("Choose how to pay")
-    custom = t.parse_amount(form.get("custom", "")) if mode == "custom" else 0
-    tip = t.parse_amount(form.get("tip", ""))
-    return t.PayRequest(order_id=order, seen_due=seen_due, mode=mode, parts=parts,
-                        custom=custom, tip=tip, nonce=nonce,
-                        waiter_id=form.get("waiter", "").strip() or None)
 
 
 async def _to_dashboard(request: Request) -> Response:
@@ -369,6 +276,7 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
     d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester,
                   keys=keys)
     traffic = TrafficPages(d)
+    terminal = TerminalPages(d)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -383,7 +291,7 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
         Route(f"{BASE}/traffic", traffic.page, methods=["GET"]),
         Route(f"{BASE}/api/traffic", traffic.live, methods=["GET"]),
         Route(f"{BASE}/flows/{{flow_id}}/junit.xml", partial(junit, d), methods=["GET"]),
-        Route(f"{BASE}/terminal", d.terminal, methods=["GET"]),
-        Route(f"{BASE}/terminal/pay", d.pay, methods=["POST"]),
-        Route(f"{BASE}/terminal/receipts/{{receipt_id}}", d.receipt, methods=["GET"]),
+        Route(f"{BASE}/terminal", terminal.terminal, methods=["GET"]),
+        Route(f"{BASE}/terminal/pay", terminal.pay, methods=["POST"]),
+        Route(f"{BASE}/terminal/receipts/{{receipt_id}}", terminal.receipt, methods=["GET"]),
     ]

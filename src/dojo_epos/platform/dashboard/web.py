@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
@@ -67,6 +67,11 @@ class FormError(Exception):
 def scope_token(scope: Scope) -> str:
     """How a scope appears in URLs: ``environment:fingerprint:softwareHouse``."""
     return f"{scope.environment.value}:{scope.key_fingerprint}:{scope.software_house_id}"
+
+
+def quote_token(value: Scope | str) -> str:
+    """A scope's token (or any text) quoted for a URL's query string."""
+    return quote(scope_token(value) if isinstance(value, Scope) else value, safe="")
 
 
 def parse_scope(token: str | None) -> Scope | None:
