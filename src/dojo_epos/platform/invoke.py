@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -44,9 +44,14 @@ from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["Invoker"]
+__all__ = ["CallObserver", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
+
+
+#: Told of every successful call with the params sent (e.g. the payments service, which creates
+#: the payment intent of each payment an EPOS records).
+CallObserver = Callable[[Scope, InvocationResult, dict[str, Any]], Awaitable[None]]
 
 
 class _Stop(Exception):
@@ -98,6 +103,7 @@ class Invoker:
         self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
+        self.observers: list[CallObserver] = []
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -172,6 +178,12 @@ class Invoker:
                                 and stop.error.error_type is expect_error)
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
+        if outcome.ok:
+            for observer in self.observers:
+                try:
+                    await observer(scope, outcome, wire)
+                except Exception:  # an observer's failure never turns a call into a failure
+                    log.exception("%s: observer of %s failed", scope, outcome.capability)
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,

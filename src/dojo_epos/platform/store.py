@@ -20,22 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     and_,
     delete,
     event,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -44,6 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
+from dojo_epos.platform.schema import (
+    add_missing_columns,
+    calls,
+    flow_results,
+    metadata,
+    pos_events,
+    registrations,
+)
 
 __all__ = [
     "CallRow",
@@ -54,67 +52,6 @@ __all__ = [
     "async_url",
     "utc_now",
 ]
-
-metadata = MetaData()
-
-
-def _scope_columns() -> list[Column[Any]]:
-    return [
-        Column("environment", String(16), nullable=False),
-        Column("key_fingerprint", String(64), nullable=False),
-        Column("software_house_id", String(200), nullable=False),
-    ]
-
-
-registrations = Table(
-    "platform_registrations", metadata,
-    Column("environment", String(16), primary_key=True),
-    Column("key_fingerprint", String(64), primary_key=True),
-    Column("software_house_id", String(200), primary_key=True),
-    Column("transport", String(8), primary_key=True),
-    Column("url", Text, nullable=True),
-    Column("username", Text, nullable=True),
-    Column("password", Text, nullable=True),
-    Column("capabilities", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("created_at", String(40), nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
-pos_events = Table(
-    "platform_pos_events", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("event_type", String(64), nullable=False),
-    Column("event", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("received_at", String(40), nullable=False),
-)
-
-calls = Table(
-    "platform_calls", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("capability", String(80), nullable=False),
-    Column("transport", String(8), nullable=True),
-    Column("outcome", String(32), nullable=False),
-    Column("detail", Text, nullable=True),
-    Column("request", JSON, nullable=True),
-    Column("reply", JSON, nullable=True),
-    Column("duration_ms", Float, nullable=False),
-    Column("started_at", String(40), nullable=False),
-    # The caller expected this EPOSError (a tester flow checking a NotFound): not a failure.
-    Column("expected", Boolean, nullable=True),
-)
-
-flow_results = Table(
-    "platform_flow_results", metadata,
-    *_scope_columns(),
-    Column("flow_id", String(64), primary_key=True),
-    Column("result", JSON, nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -237,7 +174,7 @@ class Store:
             if not self._started:
                 async with self.engine.begin() as conn:
                     await conn.run_sync(metadata.create_all)
-                    await conn.run_sync(_add_missing_columns)
+                    await conn.run_sync(add_missing_columns)
                 self._started = True
 
     async def close(self) -> None:
@@ -418,13 +355,6 @@ class Store:
                 select(flow_results.c.flow_id).where(_where(flow_results, scope))
                 .order_by(flow_results.c.updated_at.desc()).limit(limit))).all()
         return [r[0] for r in rows]
-
-
-def _add_missing_columns(conn: Any) -> None:
-    """Columns added since a database was created (``create_all`` only adds whole tables)."""
-    have = {c["name"] for c in inspect(conn).get_columns(calls.name)}
-    if "expected" not in have:
-        conn.execute(text(f"ALTER TABLE {calls.name} ADD COLUMN expected BOOLEAN"))
 
 
 def _registration(row: Any) -> Registration:

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -37,6 +37,9 @@ __all__ = [
     "StepTimedOut",
     "run_flow",
 ]
+
+if TYPE_CHECKING:
+    from .payments_port import FlowPayments
 
 log = logging.getLogger("dojo_epos.tester")
 
@@ -131,6 +134,8 @@ class FlowRun:
     result: FlowResult = field(init=False)
     prefix: str = ""
     """Put before each step's name (Certification names the checklist section this way)."""
+    payments: FlowPayments | None = None
+    """The run's account on the payments service (the Refund and Webhook flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:

@@ -22,11 +22,13 @@ from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import Payments
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 
 from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
+from .payments_port import FlowPayments
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
@@ -65,8 +67,9 @@ class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
     def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
-                 flow_timeout: float = 300.0) -> None:
+                 flow_timeout: float = 300.0, payments: Payments | None = None) -> None:
         self.invoker = invoker
+        self.payments = payments
         self.registry = registry
         self.store = store
         self.flow_timeout = flow_timeout
@@ -100,7 +103,8 @@ class TesterService:
             self._live[key_holder["key"]] = snapshot
 
         run = FlowRun(definition, params, PlatformFlowInvoker(self.invoker, self.registry, scope),
-                      on_update=on_update)
+                      on_update=on_update,
+                      payments=FlowPayments(self.payments, scope) if self.payments else None)
         key_holder["key"] = (scope, run.flow_id)
         return run
 
