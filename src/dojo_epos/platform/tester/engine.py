@@ -48,8 +48,12 @@ class FlowInvoker(Protocol):
     """What the engine needs from the platform: call a capability, list what is registered."""
 
     async def call(
-        self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
-    ) -> InvocationResult: ...
+        self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None,
+        *, expect_error: ErrorType | None = None,
+    ) -> InvocationResult:
+        """Make the call; ``expect_error`` is the EPOSError the step checks for (or allows), so
+        the call log can show it as expected rather than as a failure."""
+        ...
 
     async def registered(self) -> set[str]:
         """Canonical names of the capabilities registered for this scope (any transport)."""
@@ -219,7 +223,8 @@ class FlowRun:
         returned instead; with ``allow_error`` that error type is returned rather than failing.
         Anything else fails the step, naming what was sent and what came back.
         """
-        outcome = await self.invoker.call(capability, params, headers)
+        outcome = await self.invoker.call(capability, params, headers,
+                                          expect_error=expect_error or allow_error)
         step.info(f"sent {capability} {_short(outcome.request if outcome.request else params)}")
         if outcome.failure is Failure.TIMED_OUT:
             raise StepTimedOut(f"{capability} timed out: {outcome.detail}")

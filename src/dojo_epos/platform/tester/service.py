@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
@@ -50,12 +51,13 @@ class PlatformFlowInvoker:
         self.transport = transport
 
     async def call(self, capability: str, params: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> InvocationResult:
+                   headers: Mapping[str, str] | None = None, *,
+                   expect_error: ErrorType | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
         return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport)
+            transport=self.transport, expect_error=expect_error)
 
     async def registered(self) -> set[str]:
         return await self.registry.capability_names(self.scope, self.transport)
