@@ -96,7 +96,8 @@ class FlowDef:
     run: Callable[[FlowRun], Awaitable[None]]
     description: str = ""
     capabilities: tuple[str, ...] = ()
-    """Capabilities the flow needs (canonical names); Certification uses these to pick flows."""
+    """Capabilities the flow needs (canonical names), stated once: :meth:`FlowRun.require` checks
+    them as the flow's first step and Certification reads them to decide what a section needs."""
 
     @property
     def flow_name(self) -> str:
@@ -203,10 +204,12 @@ class FlowRun:
     async def require(self, *capabilities: str, label: str | None = None) -> None:
         """The first step of a flow: every capability it needs is registered.
 
+        Without arguments, the capabilities are the flow's own (:attr:`FlowDef.capabilities`).
         The failure text is Dojo's: "<Cap> method not found" and "Please register the <Cap> method
         on an EPOS Data API adapter". ``label`` is the name used in those texts (the Get Order flow
         says ``GetOrder``, as Dojo's tool does).
         """
+        capabilities = capabilities or self.definition.capabilities
         names = label or ", ".join(capabilities)
         async with self.step(f"Check whether {names} has been registered") as step:
             have = await self.registered()
