@@ -27,8 +27,10 @@ async def test_flows_are_listed_as_an_array_of_flow_descriptions(http: httpx.Asy
     for item in body:
         validate(item, tester_spec(), "FlowDescription")
     get_order = next(f for f in body if f["name"] == "Get Order")
-    assert get_order["params"] == [{"name": "orderId", "type": "string", "required": True,
-                                    "description": "The EPOS order id to fetch"}]
+    assert get_order["params"][0] == {"name": "orderId", "type": "string", "required": True,
+                                      "description": "The EPOS order id to fetch"}
+    # every flow takes the transport parameter, listed last
+    assert all(f["params"][-1]["name"] == "transport" for f in body)
 
 
 @pytest.mark.parametrize(

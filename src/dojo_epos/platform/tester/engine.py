@@ -7,7 +7,9 @@ with the reasons in ``additionalInformation``; one whose call timed out is TIMED
 its first step that does not succeed, and takes that step's status. Every change is published through
 ``on_update`` so the API and the dashboard see the run live.
 
-The engine does not know transports: the invoker decides REST or WebSocket from the registration.
+The engine does not choose transports: the invoker says which one the run uses (asked for with the
+``transport`` parameter, or by the default rule, see :mod:`.transport`), and the first step of every
+run names it in its details (``transport: ws (...)``), which :func:`transport_of` reads back.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "StepFailed",
     "StepTimedOut",
     "run_flow",
+    "transport_of",
 ]
 
 log = logging.getLogger("dojo_epos.tester")
@@ -71,8 +74,25 @@ class Invoker(Protocol):
     ) -> CallOutcome: ...
 
     async def registered(self) -> set[str]:
-        """Canonical names of the capabilities registered for this scope (any transport)."""
+        """Canonical names of the capabilities registered for this scope (on the run's transport)."""
         ...
+
+    async def transport(self) -> tuple[str, str]:
+        """The transport the run's calls use (``rest`` or ``ws``) and why, e.g. ``"asked for"``."""
+        ...
+
+
+TRANSPORT_LINE = "transport: "
+
+
+def transport_of(result: FlowResult) -> str | None:
+    """The transport a run used, as its first step names it (None for a run without steps)."""
+    if not result.steps:
+        return None
+    for line in result.steps[0].additional_information:
+        if line.startswith(TRANSPORT_LINE):
+            return line[len(TRANSPORT_LINE):].split(" ", 1)[0]
+    return None
 
 
 class StepFailed(Exception):
@@ -98,6 +118,8 @@ class FlowDef:
     capabilities: tuple[str, ...] = ()
     """Capabilities the flow needs (canonical names), stated once: :meth:`FlowRun.require` checks
     them as the flow's first step and Certification reads them to decide what a section needs."""
+    check_params: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Checks the flow's own parameters before a run starts: the problem, or None when fine."""
 
     @property
     def flow_name(self) -> str:
@@ -151,6 +173,7 @@ class FlowRun:
     prefix: str = ""
     """Put before each step's name (Certification names the checklist section this way)."""
     _registered: set[str] | None = field(default=None, init=False)
+    _transport_line: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
         self.result = FlowResult(
@@ -172,7 +195,11 @@ class FlowRun:
     async def step(self, name: str) -> AsyncIterator[StepHandle]:
         """Run one step; its status follows how the block ends (see the module docstring)."""
         step = StepResult(name=self.prefix + name, status=Status.IN_PROGRESS, started_at=_now())
+        first = not self.result.steps
         self.result.steps.append(step)
+        if first:
+            transport, why = await self.invoker.transport()
+            self._transport_line = f"{TRANSPORT_LINE}{transport} ({why})"
         self.publish()
         handle = StepHandle(step, self)
         try:
@@ -193,6 +220,10 @@ class FlowRun:
     def _finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
         step.status = status
         step.additional_information.extend(lines)
+        if step is self.result.steps[0] and self._transport_line:
+            # the first step names the run's transport, after its own lines (Dojo's sentences first)
+            step.additional_information.append(self._transport_line)
+            self._transport_line = ""
         step.finished_at = _now()
         self.publish()
 

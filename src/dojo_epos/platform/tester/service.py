@@ -24,6 +24,7 @@ from dojo_epos.platform.invoke import Failure, InvocationResult
 
 from .engine import CallOutcome, FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
+from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 if TYPE_CHECKING:
     from dojo_epos.platform.app import Platform
@@ -53,7 +54,16 @@ class PlatformFlowInvoker:
     def __init__(self, platform: Platform, scope: Scope, *, transport: str | None = None) -> None:
         self.platform = platform
         self.scope = scope
-        self.transport = transport
+        self.asked = transport
+        self._chosen: tuple[str, str] | None = None
+
+    async def transport(self) -> tuple[str, str]:
+        """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
+        if self._chosen is None:
+            over = [r.transport for r in await self.platform.registry.registrations(self.scope)]
+            connected = self.platform.gateway.connection(self.scope) is not None
+            self._chosen = choose_transport(self.asked, over, connected)
+        return self._chosen
 
     async def call(self, capability: str, params: Mapping[str, Any],
                    headers: Mapping[str, str] | None = None) -> CallOutcome:
@@ -61,7 +71,7 @@ class PlatformFlowInvoker:
         # validate=False: flows send malformed input on purpose (the negative checks).
         result: InvocationResult = await self.platform.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport)
+            transport=(await self.transport())[0])
         if result.ok:
             return CallOutcome(result=result.result, duration_ms=result.duration_ms,
                                request=result.request, reply=result.reply)
@@ -74,8 +84,9 @@ class PlatformFlowInvoker:
 
     async def registered(self) -> set[str]:
         names: set[str] = set()
+        transport = (await self.transport())[0]
         for registration in await self.platform.registry.registrations(self.scope):
-            if self.transport is not None and registration.transport != self.transport:
+            if registration.transport != transport:
                 continue
             for cap in registration.capabilities:
                 try:
@@ -96,7 +107,7 @@ class TesterService:
 
     @staticmethod
     def descriptions() -> list[FlowDescription]:
-        return [FlowDescription(name=f.name, params=list(f.params)) for f in FLOWS]
+        return [FlowDescription(name=f.name, params=[*f.params, TRANSPORT_PARAM]) for f in FLOWS]
 
     def prepare(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> FlowRun:
         """Check a run request and build its run; raises :class:`FlowRequestError`."""
@@ -105,6 +116,10 @@ class TesterService:
             names = ", ".join(f.name for f in FLOWS)
             raise FlowRequestError(f"unknown flow {flow!r}; the flows are: {names}")
         params = dict(params or {})
+        try:
+            transport = parse_transport(params.pop(TRANSPORT_PARAM.name, None))
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
         known = {p.name for p in definition.params}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -115,12 +130,17 @@ class TesterService:
         for name, value in params.items():
             if not isinstance(value, str | int | float | bool) or value is None:
                 raise FlowRequestError(f"parameter {name} must be a string, number or boolean")
+        if definition.check_params is not None:
+            problem = definition.check_params(params)
+            if problem:
+                raise FlowRequestError(problem)
         key_holder: dict[str, tuple[Scope, str]] = {}
 
         def on_update(snapshot: FlowResult) -> None:
             self._live[key_holder["key"]] = snapshot
 
-        run = FlowRun(definition, params, PlatformFlowInvoker(self.platform, scope),
+        run = FlowRun(definition, params,
+                      PlatformFlowInvoker(self.platform, scope, transport=transport),
                       on_update=on_update)
         key_holder["key"] = (scope, run.flow_id)
         return run
