@@ -9,7 +9,21 @@ from pydantic import AwareDatetime, Field, StrictBool
 
 from dojo_epos.contract.wire import WireModel
 
-__all__ = ["FlowDescription", "FlowResult", "Param", "RunFlowRequest", "Status", "StepResult"]
+__all__ = [
+    "LEFT_OUT_PREFIX",
+    "NOT_TARGETED_STEP",
+    "FlowDescription",
+    "FlowResult",
+    "Param",
+    "RunFlowRequest",
+    "Status",
+    "StepResult",
+]
+
+#: Our Certification's informational step naming the sections of products not targeted, one per
+#: line, each line starting with :data:`LEFT_OUT_PREFIX` (JUnit reports them as ``<skipped/>``).
+NOT_TARGETED_STEP = "Products not targeted"
+LEFT_OUT_PREFIX = "left out: "
 
 _UUID_PATTERN = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
 

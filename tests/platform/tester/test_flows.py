@@ -143,7 +143,7 @@ async def _reference_like(cls: type[ReferenceEpos], reference: ReferenceEpos) ->
         (WrongPaidAmount, "Get Order", {"orderId": "ord_demo_01"},
          "amounts are consistent", Status.FAILURE),
         (DoubleCountsRetries, "Pay at Table", {"tableId": "T4", "splits": "2"},
-         "Retry the last payment", Status.FAILURE),
+         "Retry payment 1", Status.FAILURE),
         (LockNotEnforced, "Lock Order", {"orderId": "ord_demo_03"},
          "second lockId is refused", Status.FAILURE),
         (NoGetOrder, "Get Order", {"orderId": "ord_demo_01"},

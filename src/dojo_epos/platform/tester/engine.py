@@ -194,13 +194,7 @@ class FlowRun:
     @asynccontextmanager
     async def step(self, name: str) -> AsyncIterator[StepHandle]:
         """Run one step; its status follows how the block ends (see the module docstring)."""
-        step = StepResult(name=self.prefix + name, status=Status.IN_PROGRESS, started_at=_now())
-        first = not self.result.steps
-        self.result.steps.append(step)
-        if first:
-            transport, why = await self.invoker.transport()
-            self._transport_line = f"{TRANSPORT_LINE}{transport} ({why})"
-        self.publish()
+        step = await self.open_step(self.prefix + name)
         handle = StepHandle(step, self)
         try:
             yield handle
@@ -216,6 +210,25 @@ class FlowRun:
             raise StepFailed(f"tester error: {type(exc).__name__}") from exc
         else:
             self._finish_step(step, Status.SUCCESS, [])
+
+    async def open_step(self, name: str) -> StepResult:
+        """Add a step IN_PROGRESS (the first one of a run will name the transport when it ends).
+
+        Flows use :meth:`step`; Certification opens its verdict steps this way and ends them with
+        :meth:`finish_step` once every section has run.
+        """
+        step = StepResult(name=name, status=Status.IN_PROGRESS, started_at=_now())
+        first = not self.result.steps
+        self.result.steps.append(step)
+        if first:
+            transport, why = await self.invoker.transport()
+            self._transport_line = f"{TRANSPORT_LINE}{transport} ({why})"
+        self.publish()
+        return step
+
+    def finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
+        """End a step opened with :meth:`open_step`."""
+        self._finish_step(step, status, lines)
 
     def _finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
         step.status = status
@@ -260,14 +273,15 @@ class FlowRun:
         capability: str,
         params: Mapping[str, Any],
         *,
-        expect_error: ErrorType | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
         allow_error: ErrorType | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Invoke a capability within ``step`` and return its validated result model.
 
-        With ``expect_error`` the call must fail with that EPOSError type, and the error is
-        returned instead; with ``allow_error`` that error type is returned rather than failing.
+        With ``expect_error`` the call must fail with that EPOSError type (or one of those types),
+        and the error is returned instead; with ``allow_error`` that error type is returned rather
+        than failing.
         Anything else fails the step, naming what was sent and what came back.
         """
         outcome = await self.invoker.call(capability, params, headers)
@@ -277,11 +291,13 @@ class FlowRun:
         if outcome.failure is not None:
             raise StepFailed(f"{capability} failed ({outcome.failure}): {outcome.detail}")
         if expect_error is not None:
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            wanted = " or ".join(e.value for e in expected)
             if outcome.error is None:
-                raise StepFailed(f"expected {expect_error.value} from {capability}, got a result: "
+                raise StepFailed(f"expected {wanted} from {capability}, got a result: "
                                  f"{_short(outcome.result)}")
-            if outcome.error.error_type is not expect_error:
-                raise StepFailed(f"expected {expect_error.value} from {capability}, got "
+            if outcome.error.error_type not in expected:
+                raise StepFailed(f"expected {wanted} from {capability}, got "
                                  f"{_short(outcome.error.to_wire())}")
             step.info(f"got {outcome.error.error_type.value} as expected: "
                       f"{outcome.error.debug_message or ''}")

@@ -17,8 +17,9 @@ from ..engine import FlowDef
 from .bookings import BOOKINGS
 from .certification import CERTIFICATION
 from .locking import LOCK_ORDER
+from .order_and_pay import ORDER_AND_PAY
 from .orders import CANCEL_ORDER, GET_BILL, GET_ORDER, LIST_AREAS, SEARCH_ORDERS, SEARCH_TABLES
-from .payments import ORDER_AND_PAY, PAY_AT_TABLE
+from .pay_at_table import PAY_AT_TABLE
 
 __all__ = ["FLOWS", "flow_by_name", "missing_params"]
 

@@ -1,4 +1,10 @@
-"""The locking flow: lock, conflict, extend, unlock, lock again (domain notes §3.1)."""
+"""The locking flow: lock, conflict, extend, unlock, lock again (domain notes §3.1).
+
+The flow needs CreateOrderLock and DeleteOrderLock (what Dojo needs to lock at all); ExtendOrderLock is
+exercised when registered. While the order is locked, a payment without the holder's lockId or with
+another lockId must be refused with Conflict when RecordOrderPayment is registered: that is the point
+of the lock (a lock not enforced lets a till and a terminal both take the same order's money).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import ErrorType
 
 from ..engine import FlowDef, FlowRun
-from ._common import _expiry, _p, _uid
+from ._common import _expiry, _money, _p, _uid
 
 
 async def lock_order(run: FlowRun) -> None:
@@ -18,6 +24,7 @@ async def lock_order(run: FlowRun) -> None:
                                         {"orderId": order_id, "lockId": first,
                                          "expiry": _expiry(120)})
         step.check(order.id == order_id, f"the lock returned order {order.id}")
+    registered = await run.registered()
     async with run.step("Lock it again with the same lockId (harmless)") as step:
         await run.call(step, "CreateOrderLock",
                        {"orderId": order_id, "lockId": first, "expiry": _expiry(120)})
@@ -25,14 +32,23 @@ async def lock_order(run: FlowRun) -> None:
         await run.call(step, "CreateOrderLock",
                        {"orderId": order_id, "lockId": second, "expiry": _expiry(120)},
                        expect_error=ErrorType.CONFLICT)
-    async with run.step("Read the order while it is locked") as step:
-        if "GetOrderById" in await run.registered():
+    if "GetOrderById" in registered:
+        async with run.step("Read the order while it is locked") as step:
             await run.call(step, "GetOrderById", {"orderId": order_id})
-        else:
-            step.info("GetOrderById is not registered; skipped")
-    async with run.step("Extend the lock") as step:
-        await run.call(step, "ExtendOrderLock",
-                       {"orderId": order_id, "lockId": first, "expiry": _expiry(300)})
+    if "RecordOrderPayment" in registered:
+        currency = order.total_amount.currency_code if order.total_amount else "GBP"
+        for label, lock in (("without a lockId", None), ("with another lockId", second)):
+            async with run.step(f"A payment {label} is refused while the order is locked") as step:
+                payment = {"orderId": order_id, "paymentIntentId": _uid("pi"),
+                           "paidAmount": _money(1, currency)}
+                if lock:
+                    payment["lockId"] = lock
+                await run.call(step, "RecordOrderPayment", payment, expect_error=ErrorType.CONFLICT)
+                step.info(f"the lock {first} is enforced")
+    if "ExtendOrderLock" in registered:
+        async with run.step("Extend the lock") as step:
+            await run.call(step, "ExtendOrderLock",
+                           {"orderId": order_id, "lockId": first, "expiry": _expiry(300)})
     async with run.step("Unlock") as step:
         await run.call(step, "DeleteOrderLock", {"orderId": order_id, "lockId": first})
     async with run.step("Unlock again (idempotent)") as step:
@@ -45,5 +61,8 @@ async def lock_order(run: FlowRun) -> None:
 
 LOCK_ORDER = FlowDef(
     "Lock Order", (_p("orderId", "string", "The order to lock", required=True),),
-            lock_order, "Lock, conflict, extend, unlock, lock again",
-            ("CreateOrderLock", "DeleteOrderLock", "ExtendOrderLock"))
+    lock_order, "Lock, conflict, a lock enforced against payments, extend, unlock, lock again",
+    ("CreateOrderLock", "DeleteOrderLock"))
+
+#: Registering any of these makes the locking flow mandatory (domain notes §2.1).
+LOCK_CAPABILITIES = ("CreateOrderLock", "DeleteOrderLock", "ExtendOrderLock")

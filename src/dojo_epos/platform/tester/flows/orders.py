@@ -8,7 +8,15 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError, ErrorType
 
 from ..engine import FlowDef, FlowRun
-from ._common import _as_bool, _as_int, _check_order_amounts, _negative_cursor_checks, _p, _page_through
+from ._common import (
+    _amount,
+    _as_bool,
+    _as_int,
+    _check_order_amounts,
+    _negative_cursor_checks,
+    _p,
+    _page_through,
+)
 
 
 async def get_order(run: FlowRun) -> None:
@@ -34,6 +42,14 @@ async def search_orders(run: FlowRun) -> None:
     async with run.step(f"Search orders {body} and page through them") as step:
         orders: list[m.Order] = await _page_through(run, step, "SearchOrders", body, limit)
         step.info(f"{len(orders)} orders found")
+    async with run.step(f"Check paging by {limit} lists the same orders as pages of 100") as step:
+        whole: list[m.Order] = await _page_through(run, step, "SearchOrders", body, 100)
+        paged, single = [o.id for o in orders], [o.id for o in whole]
+        skipped = [i for i in single if i not in set(paged)]
+        extra = [i for i in paged if i not in set(single)]
+        step.check(not skipped, f"following the cursors skipped {', '.join(skipped)} "
+                                f"(listed in pages of 100, never reached page by page)")
+        step.check(not extra, f"paging listed {', '.join(extra)}, which pages of 100 do not")
     async with run.step("Check every order matches the filters") as step:
         for order in orders:
             if payable_only:
@@ -79,6 +95,14 @@ async def get_bill(run: FlowRun) -> None:
         step.info(f"{len(bill.header.lines)} header lines, {len(bill.footer.lines)} footer lines")
     async with run.step("Check the bill's order amounts") as step:
         _check_order_amounts(step, bill.order)
+        if "GetOrderById" in await run.registered():
+            order: m.Order = await run.call(step, "GetOrderById", {"orderId": order_id})
+            for label, on_bill, on_order in (
+                    ("totalAmount", bill.order.total_amount, order.total_amount),
+                    ("paidAmount", bill.order.paid_amount, order.paid_amount)):
+                step.check(_amount(on_bill) == _amount(on_order),
+                           f"the bill says {label} {_amount(on_bill)}, GetOrderById says "
+                           f"{_amount(on_order)}: the bill does not add up to the order")
 
 
 async def cancel_order(run: FlowRun) -> None:
