@@ -189,7 +189,10 @@ async def _run_section(run: FlowRun, section: Section, order_id: str | None,
                        table_id: str | None) -> None:
     saved, saved_definition = run.params, run.definition
     run.definition = section.flow  # the flow's require() checks the flow's own capabilities
-    run.params = {"orderId": order_id, "tableId": table_id, "splits": 2, "tip": 100}
+    # Search walks every payable order (what a terminal lists); Payments settles the discovered
+    # order's table, as a waiter would; small pages make the cursors work.
+    run.params = {"orderId": order_id, "tableId": table_id if section is PAYMENTS else None,
+                  "splits": 2, "tip": 100, "pageSize": 3}
     run.prefix = f"{section.title}: "
     try:
         if section.needs_order and order_id is None:

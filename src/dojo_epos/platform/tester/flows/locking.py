@@ -11,7 +11,7 @@ from __future__ import annotations
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import ErrorType
 
-from ..engine import FlowDef, FlowRun
+from ..engine import FlowDef, FlowRun, StepFailed
 from ._common import _expiry, _money, _p, _uid
 
 
@@ -24,31 +24,38 @@ async def lock_order(run: FlowRun) -> None:
                                         {"orderId": order_id, "lockId": first,
                                          "expiry": _expiry(120)})
         step.check(order.id == order_id, f"the lock returned order {order.id}")
-    registered = await run.registered()
-    async with run.step("Lock it again with the same lockId (harmless)") as step:
-        await run.call(step, "CreateOrderLock",
-                       {"orderId": order_id, "lockId": first, "expiry": _expiry(120)})
-    async with run.step("A second lockId is refused with Conflict") as step:
-        await run.call(step, "CreateOrderLock",
-                       {"orderId": order_id, "lockId": second, "expiry": _expiry(120)},
-                       expect_error=ErrorType.CONFLICT)
-    if "GetOrderById" in registered:
-        async with run.step("Read the order while it is locked") as step:
-            await run.call(step, "GetOrderById", {"orderId": order_id})
-    if "RecordOrderPayment" in registered:
-        currency = order.total_amount.currency_code if order.total_amount else "GBP"
-        for label, lock in (("without a lockId", None), ("with another lockId", second)):
-            async with run.step(f"A payment {label} is refused while the order is locked") as step:
-                payment = {"orderId": order_id, "paymentIntentId": _uid("pi"),
-                           "paidAmount": _money(1, currency)}
-                if lock:
-                    payment["lockId"] = lock
-                await run.call(step, "RecordOrderPayment", payment, expect_error=ErrorType.CONFLICT)
-                step.info(f"the lock {first} is enforced")
-    if "ExtendOrderLock" in registered:
-        async with run.step("Extend the lock") as step:
-            await run.call(step, "ExtendOrderLock",
-                           {"orderId": order_id, "lockId": first, "expiry": _expiry(300)})
+    try:
+        registered = await run.registered()
+        async with run.step("Lock it again with the same lockId (harmless)") as step:
+            await run.call(step, "CreateOrderLock",
+                           {"orderId": order_id, "lockId": first, "expiry": _expiry(120)})
+        async with run.step("A second lockId is refused with Conflict") as step:
+            await run.call(step, "CreateOrderLock",
+                           {"orderId": order_id, "lockId": second, "expiry": _expiry(120)},
+                           expect_error=ErrorType.CONFLICT)
+        if "GetOrderById" in registered:
+            async with run.step("Read the order while it is locked") as step:
+                await run.call(step, "GetOrderById", {"orderId": order_id})
+        if "RecordOrderPayment" in registered:
+            currency = order.total_amount.currency_code if order.total_amount else "GBP"
+            for label, lock in (("without a lockId", None), ("with another lockId", second)):
+                async with run.step(f"A payment {label} is refused while the order is locked") as step:
+                    payment = {"orderId": order_id, "paymentIntentId": _uid("pi"),
+                               "paidAmount": _money(1, currency)}
+                    if lock:
+                        payment["lockId"] = lock
+                    await run.call(step, "RecordOrderPayment", payment, expect_error=ErrorType.CONFLICT)
+                    step.info(f"the lock {first} is enforced")
+        if "ExtendOrderLock" in registered:
+            async with run.step("Extend the lock") as step:
+                await run.call(step, "ExtendOrderLock",
+                               {"orderId": order_id, "lockId": first, "expiry": _expiry(300)})
+    except StepFailed:
+        async with run.step("Release the locks after the failure") as step:
+            step.info("clean-up only, so the next section finds the order unlocked")
+            for lock in (first, second):
+                await run.invoker.call("DeleteOrderLock", {"orderId": order_id, "lockId": lock})
+        raise
     async with run.step("Unlock") as step:
         await run.call(step, "DeleteOrderLock", {"orderId": order_id, "lockId": first})
     async with run.step("Unlock again (idempotent)") as step:
