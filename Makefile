@@ -30,6 +30,7 @@ demo: $(STAMP) ## set up, then run the whole system locally (platform + referenc
 test: $(STAMP) chromium ## set up, then run lint, types and the test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP) ## ruff

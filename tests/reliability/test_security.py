@@ -24,8 +24,8 @@ from dojo_epos.epos.reference import open_reference
 from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.epos.rest import DEFAULT_MAX_BODY_BYTES, build_rest_app
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
-from dojo_epos.platform._http import MAX_BODY_BYTES
 from dojo_epos.platform.gateway import CLOSE_REPLACED
+from dojo_epos.platform.http.common import MAX_BODY_BYTES
 from dojo_epos.platform.registry import rest_base
 from dojo_epos.platform.store import metadata as platform_metadata
 from dojo_epos.testing import memory_socket_pair

@@ -8,7 +8,7 @@ JSON endpoints. Pages:
 * ``/dashboard/flows?scope=`` — the tester's flows, a form to run each, recent runs;
   ``/dashboard/flows/{id}?scope=`` follows one run step by step;
 * ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome;
-* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`.terminal`).
+* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`dojo_epos.platform.terminal`).
 
 A scope is named in the query string as ``environment:fingerprint:softwareHouse``: the API key
 itself is never known to the dashboard, and no registration password is ever passed to a template.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -28,13 +28,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import dojo_epos.platform.terminal as t
 from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.store import CallRow, Registration
-from dojo_epos.platform.tester.service import FlowRequestError
+from dojo_epos.platform.gateway import Gateway
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.store import CallRow, Registration, Store
+from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
-from . import terminal as t
 from .web import (
     BASE,
     HERE,
@@ -46,9 +49,6 @@ from .web import (
     render_fragment,
     scope_token,
 )
-
-if TYPE_CHECKING:
-    from dojo_epos.platform.app import Platform
 
 __all__ = ["dashboard_routes"]
 
@@ -101,21 +101,26 @@ def _steps_view(result: FlowResult, calls: list[CallRow]) -> list[dict[str, Any]
 
 
 class Dashboard:
-    """The page handlers, bound to one platform."""
+    """The page handlers, bound to the platform's services."""
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, *, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
+                 tester: TesterService) -> None:
+        self.store = store
+        self.invoker = invoker
+        self.registry = registry
+        self.gateway = gateway
+        self.tester = tester
         self.receipts: OrderedDict[str, tuple[Scope, t.Receipt]] = OrderedDict()
 
     async def _calls(self, scope: Scope, limit: int) -> list[CallRow]:
         """The scope's persisted calls, newest first, including the ones just made (the call log
         is written in the background, so it is flushed first)."""
-        await self.platform.invoker.flush_log()
-        return await self.platform.store.calls(scope, limit)
+        await self.invoker.flush_log()
+        return await self.store.calls(scope, limit)
 
     async def _scopes(self) -> list[Scope]:
-        found = set(await self.platform.store.scopes())
-        found.update(c.scope for c in self.platform.gateway.connections())
+        found = set(await self.store.scopes())
+        found.update(c.scope for c in self.gateway.connections())
         return sorted(found, key=str)
 
     async def _scope_or_picker(self, request: Request, page: str) -> Scope | Response:
@@ -134,16 +139,16 @@ class Dashboard:
     async def overview(self, request: Request) -> Response:
         accounts = []
         for scope in await self._scopes():
-            registrations = await self.platform.store.registrations(scope)
+            registrations = await self.store.registrations(scope)
             calls = await self._calls(scope, RECENT_CALLS)
             accounts.append({"scope": scope,
                              "registrations": [_registration_view(r) for r in registrations],
                              "calls": [_call_view(c) for c in calls]})
         return render("overview.html", accounts=accounts, scope=None,
-                      sockets=self.platform.gateway.stats())
+                      sockets=self.gateway.stats())
 
     async def sockets_json(self, request: Request) -> Response:
-        html = render_fragment("_sockets.html", sockets=self.platform.gateway.stats())
+        html = render_fragment("_sockets.html", sockets=self.gateway.stats())
         return no_store(JSONResponse({"done": False, "html": html}))
 
     # -- flows --------------------------------------------------------------------------------
@@ -157,9 +162,9 @@ class Dashboard:
     async def _flows_page(self, scope: Scope, error: str | None = None,
                           chosen: str | None = None, values: dict[str, str] | None = None,
                           status: int = 200) -> Response:
-        runs = await self.platform.tester.recent(scope, 20)
+        runs = await self.tester.recent(scope, 20)
         return render("flows.html", status=status, scope=scope, error=error, chosen=chosen,
-                      values=values or {}, flows=self.platform.tester.descriptions(), runs=runs)
+                      values=values or {}, flows=self.tester.descriptions(), runs=runs)
 
     async def run_flow(self, request: Request) -> Response:
         scope = await self._scope_or_picker(request, "/flows")
@@ -174,7 +179,7 @@ class Dashboard:
         params = {k.removeprefix("p."): v.strip() for k, v in form.items()
                   if k.startswith("p.") and v.strip()}
         try:
-            flow_id = await self.platform.tester.start(scope, flow, params)
+            flow_id = await self.tester.start(scope, flow, params)
         except FlowRequestError as exc:
             return await self._flows_page(scope, str(exc), flow, params, status=400)
         return RedirectResponse(
@@ -184,7 +189,7 @@ class Dashboard:
         scope = await self._scope_or_picker(request, "/flows")
         if isinstance(scope, Response):
             return scope
-        result = await self.platform.tester.result(scope, request.path_params["flow_id"])
+        result = await self.tester.result(scope, request.path_params["flow_id"])
         if result is None:
             return render("message.html", status=404, scope=scope, title="No such run",
                           message="This account has no flow run with that id.")
@@ -235,7 +240,7 @@ class Dashboard:
         scope = await self._scope_or_picker(request, "/terminal")
         if isinstance(scope, Response):
             return scope
-        device = t.VirtualTerminal(self.platform, scope)
+        device = t.VirtualTerminal(self.invoker, self.registry, scope)
         query = request.query_params
         table, order_id = query.get("table", ""), query.get("order", "")
         context: dict[str, Any] = {"scope": scope, "table": table, "fmt": t.format_money}
@@ -273,7 +278,7 @@ class Dashboard:
             return RedirectResponse(
                 f"{BASE}/terminal?scope={_q(scope)}&order={_q(order)}&error={_q(str(exc))}"
                 f"&table={_q(form.get('table', ''))}", status_code=303)
-        receipt = await t.VirtualTerminal(self.platform, scope).pay(pay)
+        receipt = await t.VirtualTerminal(self.invoker, self.registry, scope).pay(pay)
         receipt_id = secrets.token_hex(8)
         self.receipts[receipt_id] = (scope, receipt)
         while len(self.receipts) > RECEIPTS_KEPT:
@@ -325,9 +330,10 @@ async def _to_dashboard(request: Request) -> Response:
     return RedirectResponse(BASE, status_code=307)
 
 
-def dashboard_routes(platform: Platform) -> list[BaseRoute]:
+def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
+                     tester: TesterService) -> list[BaseRoute]:
     """The dashboard's routes (and ``/`` redirecting to it), to add to the platform app."""
-    d = Dashboard(platform)
+    d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),

@@ -12,22 +12,20 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
-from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
+from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.store import Store
 
 from .engine import CallOutcome, FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
 from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
-
-if TYPE_CHECKING:
-    from dojo_epos.platform.app import Platform
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
@@ -51,8 +49,10 @@ class PlatformFlowInvoker:
     """The engine's invoker, backed by the platform: calls go through the real invocation path
     (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo product sees."""
 
-    def __init__(self, platform: Platform, scope: Scope, *, transport: str | None = None) -> None:
-        self.platform = platform
+    def __init__(self, invoker: Invoker, registry: Registry, scope: Scope, *,
+                 transport: str | None = None) -> None:
+        self.invoker = invoker
+        self.registry = registry
         self.scope = scope
         self.asked = transport
         self._chosen: tuple[str, str] | None = None
@@ -60,8 +60,8 @@ class PlatformFlowInvoker:
     async def transport(self) -> tuple[str, str]:
         """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
         if self._chosen is None:
-            over = [r.transport for r in await self.platform.registry.registrations(self.scope)]
-            connected = self.platform.gateway.connection(self.scope) is not None
+            over = [r.transport for r in await self.registry.registrations(self.scope)]
+            connected = self.invoker.gateway.connection(self.scope) is not None
             self._chosen = choose_transport(self.asked, over, connected)
         return self._chosen
 
@@ -69,7 +69,7 @@ class PlatformFlowInvoker:
                    headers: Mapping[str, str] | None = None) -> CallOutcome:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
-        result: InvocationResult = await self.platform.invoke(
+        result: InvocationResult = await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
             transport=(await self.transport())[0])
         if result.ok:
@@ -83,24 +83,17 @@ class PlatformFlowInvoker:
                            request=result.request, reply=result.reply)
 
     async def registered(self) -> set[str]:
-        names: set[str] = set()
-        transport = (await self.transport())[0]
-        for registration in await self.platform.registry.registrations(self.scope):
-            if registration.transport != transport:
-                continue
-            for cap in registration.capabilities:
-                try:
-                    names.add(lookup(cap.name).name)
-                except UnknownCapability:  # registered under an older catalogue; ignore it
-                    continue
-        return names
+        return await self.registry.capability_names(self.scope, (await self.transport())[0])
 
 
 class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
-    def __init__(self, platform: Platform, *, flow_timeout: float = 300.0) -> None:
-        self.platform = platform
+    def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
+                 flow_timeout: float = 300.0) -> None:
+        self.invoker = invoker
+        self.registry = registry
+        self.store = store
         self.flow_timeout = flow_timeout
         self._live: dict[tuple[Scope, str], FlowResult] = {}
         self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
@@ -140,7 +133,7 @@ class TesterService:
             self._live[key_holder["key"]] = snapshot
 
         run = FlowRun(definition, params,
-                      PlatformFlowInvoker(self.platform, scope, transport=transport),
+                      PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
                       on_update=on_update)
         key_holder["key"] = (scope, run.flow_id)
         return run
@@ -150,7 +143,7 @@ class TesterService:
         run = self.prepare(scope, flow, params)
         key = (scope, run.flow_id)
         self._live[key] = run.result.model_copy(deep=True)
-        await self.platform.store.save_flow_result(scope, run.flow_id, _dump(run.result))
+        await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
@@ -159,7 +152,7 @@ class TesterService:
         key = (scope, run.flow_id)
         try:
             result = await run_flow(run, timeout=self.flow_timeout)
-            await self.platform.store.save_flow_result(scope, run.flow_id, _dump(result))
+            await self.store.save_flow_result(scope, run.flow_id, _dump(result))
             return result
         finally:
             self._tasks.pop(key, None)
@@ -176,7 +169,7 @@ class TesterService:
         live = self._live.get((scope, flow_id))
         if live is not None:
             return live
-        stored = await self.platform.store.get_flow_result(scope, flow_id)
+        stored = await self.store.get_flow_result(scope, flow_id)
         if stored is None:
             return None
         try:
@@ -196,7 +189,7 @@ class TesterService:
     async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
         """The scope's latest runs, newest first (for the dashboard)."""
         found = []
-        for flow_id in await self.platform.store.flow_ids(scope, limit):
+        for flow_id in await self.store.flow_ids(scope, limit):
             result = await self.result(scope, flow_id)
             if result is not None:
                 found.append(result)

@@ -8,8 +8,6 @@ API-key rules as the rest of the platform apply; an unknown flow or a missing re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,28 +15,24 @@ from starlette.routing import BaseRoute, Route
 
 from dojo_epos.contract.errors import describe_validation_error
 from dojo_epos.contract.tester_models import RunFlowRequest
-from dojo_epos.platform._http import ApiError, authenticate, read_json
-
-from .service import FlowRequestError, TesterService
-
-if TYPE_CHECKING:
-    from dojo_epos.platform.app import Platform
+from dojo_epos.platform.accounts import KeyPolicy
+from dojo_epos.platform.http.common import ApiError, authenticate, read_json
+from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
 __all__ = ["BASE_PATH", "tester_routes"]
 
 BASE_PATH = "/epos-tester-tool"
 
 
-def tester_routes(platform: Platform, service: TesterService | None = None) -> list[BaseRoute]:
-    """The routes, served by ``service`` (by default the platform's own)."""
-    tester = service or platform.tester
+def tester_routes(tester: TesterService, keys: KeyPolicy) -> list[BaseRoute]:
+    """The routes, served by ``tester`` for callers ``keys`` lets in."""
 
     async def list_flows(request: Request) -> Response:
-        authenticate(request)
+        authenticate(keys, request)
         return JSONResponse([d.to_wire() for d in tester.descriptions()])
 
     async def run_flow(request: Request) -> Response:
-        caller = authenticate(request)
+        caller = authenticate(keys, request)
         try:
             body = RunFlowRequest.model_validate(await read_json(request))
         except ValidationError as exc:
@@ -50,7 +44,7 @@ def tester_routes(platform: Platform, service: TesterService | None = None) -> l
         return JSONResponse(flow_id)
 
     async def get_flow(request: Request) -> Response:
-        caller = authenticate(request)
+        caller = authenticate(keys, request)
         flow_id = request.path_params["flowId"]
         result = await tester.result(caller.scope, flow_id)
         if result is None:

@@ -6,7 +6,8 @@ import pytest
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.platform.dashboard.screen import (
+from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.terminal.screen import (
     LABEL_LIMIT,
     TerminalError,
     explain_failure,
@@ -16,7 +17,6 @@ from dojo_epos.platform.dashboard.screen import (
     plan_payments,
     split_equal,
 )
-from dojo_epos.platform.invoke import Failure, InvocationResult
 
 
 def order(order_id: str, display_name: str | None = None, table: str | None = None) -> m.Order:

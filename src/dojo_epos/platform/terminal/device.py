@@ -5,7 +5,7 @@ SearchTables when registered, otherwise from the tables of payable orders), list
 orders (SearchOrders with ``payableOnly`` and ``dineIn.tableId``) under the labels a terminal shows,
 prints the bill (GetOrderBill when registered, otherwise the order itself), and takes payments: it
 locks the order (when CreateOrderLock is registered), records each part with RecordOrderPayment
-and unlocks (DeleteOrderLock). Every call goes through :meth:`Platform.invoke`, the path Dojo's
+and unlocks (DeleteOrderLock). Every call goes through :meth:`Invoker.invoke`, the path Dojo's
 products take, so the calls show in the call log like any others.
 
 What goes wrong is told the way a terminal tells it: a short headline for the waiter ("Order in
@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import InvocationResult
+from dojo_epos.platform.invoke import InvocationResult, Invoker
+from dojo_epos.platform.registry import Registry
 
 from .screen import (
     LABEL_LIMIT,
@@ -38,9 +38,6 @@ from .screen import (
     parse_amount,
     plan_payments,
 )
-
-if TYPE_CHECKING:
-    from dojo_epos.platform.app import Platform
 
 __all__ = [
     "LABEL_LIMIT",
@@ -140,24 +137,18 @@ class PayRequest:
 class VirtualTerminal:
     """One card machine, paired with one scope's EPOS."""
 
-    def __init__(self, platform: Platform, scope: Scope) -> None:
-        self.platform = platform
+    def __init__(self, invoker: Invoker, registry: Registry, scope: Scope) -> None:
+        self.invoker = invoker
+        self.registry = registry
         self.scope = scope
 
     async def registered(self) -> set[str]:
-        names: set[str] = set()
-        for registration in await self.platform.store.registrations(self.scope):
-            for cap in registration.capabilities:
-                try:
-                    names.add(lookup(cap.name).name)
-                except UnknownCapability:  # an older or foreign name: not usable here
-                    continue
-        return names
+        return await self.registry.capability_names(self.scope)
 
     async def _call(self, capability: str, params: dict[str, Any],
                     waiter_id: str | None = None) -> InvocationResult:
         headers = HEADERS.model_copy(update={"waiter_id": waiter_id}) if waiter_id else HEADERS
-        return await self.platform.invoke(self.scope, capability, params, headers)
+        return await self.invoker.invoke(self.scope, capability, params, headers)
 
     async def tables(self) -> tuple[list[TableChoice], InvocationResult | None]:
         """The tables to choose from, and the failed call if the list could not be fetched."""
