@@ -12,10 +12,13 @@ from dojo_epos.contract.wire import WireModel
 __all__ = [
     "LEFT_OUT_PREFIX",
     "NOT_TARGETED_STEP",
+    "REPLY_LINE",
+    "REQUEST_LINE",
     "FlowDescription",
     "FlowResult",
     "Param",
     "RunFlowRequest",
+    "SingleCallRequest",
     "Status",
     "StepResult",
 ]
@@ -59,6 +62,23 @@ class RunFlowRequest(WireModel):
 
     flow: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SingleCallRequest(WireModel):
+    """POST /calls body (ours; Dojo's tool has no such route): one capability, its params, a transport.
+
+    ``capability`` is any catalogue name or alias; ``params`` are the WebSocket-shaped params (the
+    REST path and body are made from them); ``transport`` is ``rest``, ``ws`` or absent (the default
+    rule of the tester's runs).
+    """
+
+    capability: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    transport: str | None = None
+
+
+#: The detail lines of a single call's step start with these (the CLI reads them back).
+REQUEST_LINE, REPLY_LINE = "request: ", "reply: "
 
 
 class StepResult(WireModel):

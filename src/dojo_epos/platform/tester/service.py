@@ -25,6 +25,7 @@ from dojo_epos.platform.store import Store
 
 from .engine import CallOutcome, FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
+from .single_call import single_call_run
 from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
@@ -147,6 +148,19 @@ class TesterService:
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def call(self, scope: Scope, capability: str, params: Mapping[str, Any],
+                   transport: str | None = None) -> FlowResult:
+        """One call, run to its end and kept like a flow (see :mod:`.single_call`)."""
+        try:
+            invoker = PlatformFlowInvoker(self.invoker, self.registry, scope,
+                                          transport=parse_transport(transport))
+            run = single_call_run(capability, params, invoker)
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
+        result = await run_flow(run, timeout=self.flow_timeout)
+        await self.store.save_flow_result(scope, run.flow_id, _dump(result))
+        return result
 
     async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
         key = (scope, run.flow_id)
