@@ -399,6 +399,32 @@ def _parse_params(pairs: list[str] | None) -> dict[str, str]:
     return params
 
 
+def _tester_call(call: Any) -> Any:
+    """Like ``_api_call``, with the tester's exit code for errors: nothing ran (usage/connection)."""
+    from dojo_epos.client import PlatformApiError
+    from dojo_epos.flowreport import EXIT_USAGE
+
+    try:
+        return call()
+    except PlatformApiError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except Exception as exc:  # network and the like: say what, not a traceback
+        raise _fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
+
+
+def _print_result(lines: list[str], api_url: str, flow_id: str) -> None:
+    from dojo_epos.flowreport import dashboard_url
+
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    link = dashboard_url(api_url, flow_id)
+    if link:
+        out.print(f"Dashboard: {link}", markup=False, highlight=False, soft_wrap=True)
+
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show every step's details (JSON).")]
+
+
 @flows_app.command("run")
 def flows_run(
     name: Annotated[str, typer.Argument(help="Flow name, e.g. 'Pay at Table'.")],
@@ -409,36 +435,84 @@ def flows_run(
     junit: Annotated[Path | None, typer.Option(
         "--junit", help="Write a JUnit XML report (implies --wait).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the flow to end.")] = 600.0,
+    verbose: Verbose = False,
     api_url: ApiUrl = DEFAULT_API_URL,
     reseller_id: Reseller = None,
 ) -> None:
-    """Run a flow; with --wait, show its steps live and exit 0 only when it succeeded."""
-    from dojo_epos.flowreport import follow, write_junit
+    """Run a flow; with --wait, one line per step, then exit 0 SUCCESS, 1 FAILURE, 3 TIMED_OUT.
+
+    Exit 2 means nothing ran: a usage error, the platform refused the request, or it is unreachable.
+    """
+    from dojo_epos.flowreport import exit_code, step_lines, wait_for, write_junit
 
     params = _parse_params(param)
     with _client(api_url, api_key, software_house_id, reseller_id) as client:
-        flow_id = _api_call(lambda: client.run_flow(name, params))
+        flow_id = _tester_call(lambda: client.run_flow(name, params))
         if not (wait or junit):
             out.print(flow_id)
             return
-        console.print(f"flow {flow_id}")
-        result = _api_call(lambda: follow(client, flow_id, out, timeout=timeout))
+        with console.status(f"running {name} (flow {flow_id})"):
+            result = _tester_call(lambda: wait_for(client, flow_id, timeout=timeout))
+    _print_result(step_lines(result, verbose=verbose), api_url, flow_id)
     if junit is not None:
         write_junit(result, junit)
         console.print(f"JUnit report: {junit}")
-    raise typer.Exit(0 if result.status.value == "SUCCESS" else 1)
+    raise typer.Exit(exit_code(result.status))
 
 
 @flows_app.command("status")
 def flows_status(flow_id: str, api_key: ApiKey, software_house_id: SoftwareHouse,
+                 verbose: Verbose = False,
                  api_url: ApiUrl = DEFAULT_API_URL, reseller_id: Reseller = None) -> None:
-    """A flow's result, step by step."""
-    from dojo_epos.flowreport import render
+    """A flow's result, one line per step (exit codes as for ``flows run``; 0 while IN_PROGRESS)."""
+    from dojo_epos.flowreport import exit_code, step_lines
 
     with _client(api_url, api_key, software_house_id, reseller_id) as client:
-        result = _api_call(lambda: client.get_flow_result(flow_id))
-    out.print(render(result))
-    raise typer.Exit(0 if result.status.value in ("SUCCESS", "IN_PROGRESS") else 1)
+        result = _tester_call(lambda: client.get_flow_result(flow_id))
+    _print_result(step_lines(result, verbose=verbose), api_url, flow_id)
+    raise typer.Exit(0 if result.status.value == "IN_PROGRESS" else exit_code(result.status))
+
+
+@app.command("call")
+def call(
+    capability: Annotated[str, typer.Argument(help="Any capability name or alias, e.g. GetOrderById.")],
+    api_key: ApiKey,
+    software_house_id: SoftwareHouse,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="KEY=VALUE (repeatable; the value is a string).")] = None,
+    json_params: Annotated[str | None, typer.Option(
+        "--json", help="The params as one JSON object (WebSocket shape); --param keys override.")] = None,
+    transport: Annotated[str | None, typer.Option(
+        "--transport", help="rest or ws (default: ws while the EPOS socket is connected, else rest).")]
+    = None,
+    verbose: Verbose = False,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    reseller_id: Reseller = None,
+) -> None:
+    """Call one capability of your registered EPOS and show the exact request and reply.
+
+    Exit 0 for a reply that is a valid result; 1 for an EPOS error or a schema violation; 3 when the
+    EPOS did not answer in time; 2 for a usage or connection error (nothing was sent).
+    """
+    import json
+
+    from dojo_epos.flowreport import call_lines, exit_code
+
+    params: dict[str, Any] = {}
+    if json_params is not None:
+        try:
+            params = json.loads(json_params)
+        except ValueError as exc:
+            raise _fail(f"--json is not JSON: {exc}") from None
+        if not isinstance(params, dict):
+            raise _fail("--json must be a JSON object")
+    params.update(_parse_params(param))
+    if transport is not None and transport not in ("rest", "ws"):
+        raise _fail(f"--transport is rest or ws, not {transport!r}")
+    with _client(api_url, api_key, software_house_id, reseller_id) as client:
+        result = _tester_call(lambda: client.call_capability(capability, params, transport=transport))
+    _print_result(call_lines(result, verbose=verbose), api_url, result.flow_id)
+    raise typer.Exit(exit_code(result.status))
 
 
 def main() -> None:
