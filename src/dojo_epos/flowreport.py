@@ -17,10 +17,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Protocol
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-
 from dojo_epos.contract.tester_models import (
     LEFT_OUT_PREFIX,
     NOT_TARGETED_STEP,
@@ -39,8 +35,6 @@ __all__ = [
     "call_lines",
     "dashboard_url",
     "exit_code",
-    "follow",
-    "render",
     "step_line",
     "step_lines",
     "to_junit",
@@ -53,26 +47,8 @@ EXIT_SUCCESS, EXIT_FAILURE, EXIT_USAGE, EXIT_TIMED_OUT = 0, 1, 2, 3
 #: Detail lines that say what was sent or got, not why a step ended as it did.
 _CHATTER = ("sent ", "got ", "transport: ", "request: ", "reply: ", "duration: ")
 
-_COLOURS = {Status.SUCCESS: "green", Status.FAILURE: "red", Status.TIMED_OUT: "yellow",
-            Status.IN_PROGRESS: "cyan"}
-
-
 class _ResultSource(Protocol):
     def get_flow_result(self, flow_id: str) -> FlowResult: ...
-
-
-def render(result: FlowResult) -> Table:
-    """A table of the flow's steps, with each step's details."""
-    status = result.status
-    table = Table(title=f"{result.flow_name}: [{_COLOURS[status]}]{status.value}[/]",
-                  show_lines=False)
-    table.add_column("status")
-    table.add_column("step")
-    table.add_column("details", overflow="fold")
-    for step in result.steps:
-        details = "\n".join(step.additional_information[-4:])
-        table.add_row(f"[{_COLOURS[step.status]}]{step.status.value}[/]", step.name, details)
-    return table
 
 
 def dashboard_url(api_url: str, flow_id: str) -> str | None:
@@ -158,19 +134,6 @@ def wait_for(client: _ResultSource, flow_id: str, *, timeout: float = 600.0,
     while result.status is Status.IN_PROGRESS and time.monotonic() < deadline:
         time.sleep(interval)
         result = client.get_flow_result(flow_id)
-    return result
-
-
-def follow(client: _ResultSource, flow_id: str, console: Console, *, timeout: float = 600.0,
-           interval: float = 0.25) -> FlowResult:
-    """Poll the flow until it ends (or ``timeout``), showing its steps live."""
-    deadline = time.monotonic() + timeout
-    result = client.get_flow_result(flow_id)
-    with Live(render(result), console=console, refresh_per_second=8) as live:
-        while result.status is Status.IN_PROGRESS and time.monotonic() < deadline:
-            time.sleep(interval)
-            result = client.get_flow_result(flow_id)
-            live.update(render(result))
     return result
 
 

@@ -36,7 +36,9 @@ def _definition(capability: Capability, params: Mapping[str, Any]) -> FlowDef:
         transport, _why = await run.invoker.transport()
         async with run.step(f"Call {capability.name} over {transport}") as step:
             outcome = await run.invoker.call(capability.name, params)
-            step.info(REQUEST_LINE + _json(outcome.request if outcome.request is not None else params))
+            step.info(REQUEST_LINE + _json(outcome.request))
+            if outcome.request is None:
+                step.info(f"nothing was sent; the params were {_json(params)}")
             step.info(REPLY_LINE + _json(outcome.reply))
             step.info(f"duration: {outcome.duration_ms:.1f} ms")
             if outcome.failure == "timed_out":

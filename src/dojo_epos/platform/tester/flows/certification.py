@@ -215,10 +215,10 @@ async def certification(run: FlowRun) -> None:
     left_out = plan.left_out()
     if left_out:
         async with run.step(NOT_TARGETED_STEP) as step:
-            untargeted = [p.value for p in PRODUCTS if p not in products]
-            step.info(f"not targeted: {', '.join(untargeted)} (choose with the products parameter)")
             for section, users in left_out:
                 step.info(f"{LEFT_OUT_PREFIX}{section.title} (for {', '.join(p.value for p in users)})")
+            untargeted = [p.value for p in PRODUCTS if p not in products]
+            step.info(f"not targeted: {', '.join(untargeted)} (choose with the products parameter)")
     sections = plan.to_run()
     order_id: str | None = None
     table_id: str | None = None
