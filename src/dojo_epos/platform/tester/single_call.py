@@ -18,8 +18,9 @@ from typing import Any
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
 from dojo_epos.contract.tester_models import REPLY_LINE, REQUEST_LINE
+from dojo_epos.platform.outcome import Failure
 
-from .engine import FlowDef, FlowRun, Invoker, StepFailed, StepTimedOut
+from .engine import FlowDef, FlowInvoker, FlowRun, StepFailed, StepTimedOut
 
 __all__ = ["single_call_run"]
 
@@ -41,16 +42,16 @@ def _definition(capability: Capability, params: Mapping[str, Any]) -> FlowDef:
                 step.info(f"nothing was sent; the params were {_json(params)}")
             step.info(REPLY_LINE + _json(outcome.reply))
             step.info(f"duration: {outcome.duration_ms:.1f} ms")
-            if outcome.failure == "timed_out":
+            if outcome.failure is Failure.TIMED_OUT:
                 raise StepTimedOut(f"no answer within the call time-out: {outcome.detail}")
-            if outcome.failure == "not_registered":
+            if outcome.failure is Failure.NOT_REGISTERED:
                 raise StepFailed(f"{capability.name} method not found",
                                  f"Please register the {capability.name} method on an EPOS Data API "
-                                 "adapter", outcome.detail)
-            if outcome.failure == "schema_violation":
+                                 "adapter", outcome.detail or "")
+            if outcome.failure is Failure.SCHEMA_VIOLATION:
                 raise StepFailed(f"schema: violation: {outcome.detail}")
-            if outcome.failure is not None:
-                raise StepFailed(f"{outcome.failure}: {outcome.detail}")
+            if outcome.failure is not None and outcome.failure is not Failure.EPOS_ERROR:
+                raise StepFailed(f"{outcome.failure.value}: {outcome.detail}")
             if outcome.error is not None:
                 raise StepFailed(f"EPOS error: {outcome.error.error_type.value}"
                                  + (f": {outcome.error.debug_message}" if outcome.error.debug_message
@@ -61,7 +62,7 @@ def _definition(capability: Capability, params: Mapping[str, Any]) -> FlowDef:
                    (capability.name,))
 
 
-def single_call_run(capability_name: str, params: Mapping[str, Any], invoker: Invoker) -> FlowRun:
+def single_call_run(capability_name: str, params: Mapping[str, Any], invoker: FlowInvoker) -> FlowRun:
     """The run of one call of ``capability_name`` (any name or alias); raises ValueError if unknown."""
     try:
         capability = lookup(capability_name)
