@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_tester_commands import _Servers
 from tests.platform.tester.strangers import PASSWORD
-from tests.test_cli_tester import _Servers
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SHOWN_PLATFORM, SHOWN_EPOS = "http://127.0.0.1:8000", "http://127.0.0.1:9000"
 
 pytestmark = pytest.mark.socket
