@@ -49,11 +49,11 @@ class _Servers:
         epos = await open_reference(f"sqlite:///{self.tmp / 'epos.sqlite3'}")
         await seed_database(epos.db)
         platform = Platform(PlatformSettings(db_url=f"sqlite:///{self.tmp / 'p.sqlite3'}",
-                                             ping_interval=None, call_timeout=1.0))
+                                             ping_interval=None, call_timeout=4.0))
         served = [await start_server(build_platform_app(platform=platform), lifespan="off"),
                   await start_server(build_rest_app(epos, username=USER, password=PASSWORD)),
                   await start_server(rest_app(OrderBook())),
-                  await start_server(rest_app(OrderBook(Defect.SLOW)))]
+                  await start_server(rest_app(OrderBook(Defect.SLOW, slow_seconds=6.0)))]
         self.urls = dict(zip(["platform", "reference", "partial", "slow"],
                              [s.url for s in served], strict=True))
         self.ready.set()

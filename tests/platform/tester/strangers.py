@@ -37,7 +37,6 @@ from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, scope_of
 USER, PASSWORD = "stranger", "stranger-password-1"
 PAT_CAPABILITIES = ["SearchOrders", "GetOrderById", "RecordOrderPayment"]
 LOCK_CAPABILITIES = ["CreateOrderLock", "DeleteOrderLock", "ExtendOrderLock"]
-SLOW_SECONDS = 1.5
 
 
 class Defect(StrEnum):
@@ -95,8 +94,10 @@ class _Order:
 class OrderBook:
     """Seven payable dine-in orders and one fully paid one, with Pay at Table's rules."""
 
-    def __init__(self, defect: Defect = Defect.NONE, *, locks: bool = False, bill: bool = False) -> None:
+    def __init__(self, defect: Defect = Defect.NONE, *, locks: bool = False, bill: bool = False,
+                 slow_seconds: float = 4.0) -> None:
         self.defect, self.locks, self.bill = defect, locks, bill
+        self.slow_seconds = slow_seconds  # how long a SLOW book takes over GetOrderById
         self.orders = {f"o{n}": _Order(f"o{n}", f"T{n}", 1000 + 250 * n) for n in range(1, 8)}
         paid = _Order("o8", "T8", 1200)
         paid.payments.append({"paymentIntentId": "pi_old", "paidAmount": _money(1200)})
@@ -141,7 +142,7 @@ class OrderBook:
             return self._search(params)
         if capability == "GetOrderById":
             if self.defect is Defect.SLOW:
-                await asyncio.sleep(SLOW_SECONDS)
+                await asyncio.sleep(self.slow_seconds)
             return self._wire(self._order(params), read=True)
         if capability == "RecordOrderPayment":
             return self._pay(params)

@@ -42,6 +42,11 @@ async def test_flows_are_listed_as_an_array_of_flow_descriptions(http: httpx.Asy
         ({"flow": "Get Order", "params": {"orderId": {"a": 1}}}, "must be a string"),
         ({"params": {}}, "flow"),
         ([], "RunFlowRequest"),
+        ({"flow": "Certification", "params": {"products": "Pay at Table,Tables"}},
+         "unknown product 'Tables' in parameter products; the products are: Pay at Table, QR Pay, "
+         "Order & Pay, Bookings"),
+        ({"flow": "Get Order", "params": {"orderId": "1", "transport": "pigeon"}},
+         "parameter transport must be rest or ws"),
     ],
 )
 async def test_bad_run_requests_are_400_with_a_message(

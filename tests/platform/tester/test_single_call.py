@@ -62,7 +62,7 @@ async def test_a_schema_violation_is_failure(transport: str, tmp_path: Path) -> 
 
 
 async def test_no_answer_in_time_is_timed_out(transport: str, tmp_path: Path) -> None:
-    async with serve_stranger(OrderBook(Defect.SLOW), transport, tmp_path, call_timeout=0.3) as rig:
+    async with serve_stranger(OrderBook(Defect.SLOW), transport, tmp_path, call_timeout=1.5) as rig:
         result = await rig.client.call_capability("GetOrderById", {"orderId": "o1"})
     assert result.status is Status.TIMED_OUT
     assert result.steps[0].status is Status.TIMED_OUT

@@ -150,7 +150,7 @@ async def test_a_broken_epos_fails_certification_at_the_step_that_catches_it(
 
 
 async def test_a_reply_slower_than_the_call_time_out_is_timed_out(transport: str, tmp_path: Path) -> None:
-    async with serve_stranger(OrderBook(Defect.SLOW), transport, tmp_path, call_timeout=0.5) as rig:
+    async with serve_stranger(OrderBook(Defect.SLOW), transport, tmp_path, call_timeout=1.5) as rig:
         result = await rig.run("Certification", products="Pay at Table")
     assert result.status is Status.TIMED_OUT, _explain(result)
     name, status, details = _first_failed_section_step(result)
