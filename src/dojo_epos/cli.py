@@ -133,19 +133,57 @@ def epos_seed(
               f"{report.history_orders} past orders added")
 
 
+Password = Annotated[str | None, typer.Option(
+    envvar="EPOS_PASSWORD", show_default=False,
+    help="Basic-auth password. Prefer the EPOS_PASSWORD environment variable or --password-file: "
+         "a value given here is visible in the process list.")]
+PasswordFile = Annotated[Path | None, typer.Option(
+    "--password-file", show_default=False, dir_okay=False,
+    help="Read the basic-auth password from this file (its first line).")]
+
+
+def _on_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _password(ctx: typer.Context, password: str | None, password_file: Path | None) -> str:
+    """The password from EPOS_PASSWORD, --password-file or (with a warning) --password."""
+    if password_file is not None:
+        if password is not None and _on_command_line(ctx, "password"):
+            raise _fail("give --password or --password-file, not both")
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise _fail(f"cannot read the password file: {exc.strerror}") from None
+        if not lines or not lines[0]:
+            raise _fail(f"the password file {password_file} is empty")
+        return lines[0]
+    if password is None:
+        raise _fail("no password: set EPOS_PASSWORD or give --password-file")
+    if _on_command_line(ctx, "password"):
+        console.print("[yellow]warning:[/] --password puts the password in the process list, where "
+                      "any user of this machine can read it; use EPOS_PASSWORD or --password-file")
+    return password
+
+
 @epos_app.command("serve")
 def epos_serve(
+    ctx: typer.Context,
     username: Annotated[str, typer.Option(envvar="EPOS_USERNAME", help="Basic-auth user Dojo sends.")],
-    password: Annotated[str, typer.Option(envvar="EPOS_PASSWORD", help="Basic-auth password.",
-                                          show_default=False)],
+    password: Password = None,
+    password_file: PasswordFile = None,
     host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     db: EposDb = None,
+    auth_throttle: Annotated[bool, typer.Option(
+        help="Answer 429 to a client that keeps failing basic auth.")] = True,
 ) -> None:
     """Serve the reference EPOS over REST (the /v1 routes Dojo calls)."""
     from dojo_epos.epos.reference import open_reference
     from dojo_epos.epos.rest import serve
 
+    password = _password(ctx, password, password_file)
     url = db or default_epos_db()
     _ensure_sqlite_dir(url)
 
@@ -154,7 +192,8 @@ def epos_serve(
         try:
             console.print(f"reference EPOS over REST on http://{host}:{port}/v1 "
                           f"({len(epos.offered_capabilities())} capabilities)")
-            await serve(epos, username=username, password=password, host=host, port=port)
+            await serve(epos, username=username, password=password, host=host, port=port,
+                        auth_throttle=auth_throttle)
         finally:
             await epos.aclose()
 
@@ -328,17 +367,19 @@ Capabilities = Annotated[list[str] | None, typer.Option(
 
 @register_app.command("rest")
 def register_rest(
+    ctx: typer.Context,
     url: Annotated[str, typer.Option("--url", help="Your EPOS's base URL (Dojo appends /v1/...).")],
     username: Annotated[str, typer.Option(help="Basic-auth user Dojo will send.")],
-    password: Annotated[str, typer.Option(envvar="EPOS_PASSWORD", show_default=False,
-                                          help="Basic-auth password Dojo will send.")],
     api_key: ApiKey,
     software_house_id: SoftwareHouse,
+    password: Password = None,
+    password_file: PasswordFile = None,
     api_url: ApiUrl = DEFAULT_API_URL,
     reseller_id: Reseller = None,
     capability: Capabilities = None,
 ) -> None:
     """Register (replace) your REST capabilities."""
+    password = _password(ctx, password, password_file)
     caps = _capabilities(capability)
     with _client(api_url, api_key, software_house_id, reseller_id) as client:
         result = _api_call(lambda: client.put_rest_integration(url, caps, username=username,
