@@ -8,7 +8,11 @@ in-memory socket (:class:`MemoryWebSocket`), with a JSON-RPC peer on the platfor
 behaves the same on both: the result model, or :class:`~dojo_epos.contract.errors.EposError`::
 
     async with EposTestClient(MyHandler(), transport="ws") as client:
-        order = await client.call("GetOrderById", {"orderId": "ord_1"})
+        order = await client.get_order_by_id(order_id="ord_1")      # typed: returns m.Order
+        same = await client.call("GetOrderById", {"orderId": "ord_1"})  # a name chosen at run time
+
+The typed methods (one per capability, :class:`~dojo_epos.testing_calls.CapabilityCalls`) are
+generated from the catalogue; ``call`` takes any registered name or alias and returns BaseModel.
 
 Every call is recorded in :attr:`EposTestClient.exchanges` (what went on the wire, both ways), so a
 test can check the traffic against Dojo's schemas. ``raw_rest`` and ``raw_ws_frame`` send input no
@@ -23,10 +27,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from websockets.exceptions import ConnectionClosedOK
 
 from dojo_epos.contract import models as m
@@ -44,6 +48,7 @@ from dojo_epos.contract.restmap import RestRequest, rest_request_for
 from dojo_epos.epos.connector import Connection, Connector
 from dojo_epos.epos.handler import EposHandler
 from dojo_epos.epos.rest import build_rest_app
+from dojo_epos.testing_calls import CapabilityCalls, Headers
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -113,7 +118,10 @@ class Exchange:
     """REST: the HTTP status. WS: ``None``."""
 
 
-class EposTestClient:
+R = TypeVar("R", bound=BaseModel)
+
+
+class EposTestClient(CapabilityCalls):
     """Plays Dojo's platform against a handler, over the real REST app or the real connector."""
 
     def __init__(
@@ -204,6 +212,20 @@ class EposTestClient:
             if self.transport == "rest":
                 return await self._call_rest(cap, wire)
             return await self._call_ws(cap, wire)
+
+    async def _typed_call(self, capability: str, result: type[R], params: BaseModel | None,
+                          headers: Headers, fields: dict[str, Any]) -> R:
+        if params is not None and fields:
+            raise TypeError(f"pass {capability}'s params as a model or as keyword arguments, not both")
+        if params is None:
+            try:
+                params = lookup(capability).params.model_validate(fields)
+            except ValidationError as exc:
+                raise TypeError(f"bad arguments for {capability}: {exc}") from None
+        answer = await self.call(capability, params, headers)
+        if not isinstance(answer, result):
+            raise TypeError(f"{capability} answered a {type(answer).__name__}, not {result.__name__}")
+        return answer
 
     def _wire_params(self, params: Mapping[str, Any] | BaseModel | None,
                      headers: m.RequestHeaders | Mapping[str, Any] | None) -> dict[str, Any]:

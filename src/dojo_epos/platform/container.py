@@ -20,7 +20,8 @@ from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 from dojo_epos.platform.tester.service import TesterService
