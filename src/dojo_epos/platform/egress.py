@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -83,6 +83,15 @@ def refused_host(host: str) -> str | None:
     return None if address is None else _why(address)
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""``(host, port) -> addresses``: how a name is looked up (``getaddrinfo``; tests pass their own)."""
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
 def _refused_among(host: str, addresses: Iterable[str]) -> str | None:
     for text in addresses:
         why = _why(ipaddress.ip_address(text.split("%", 1)[0]))
@@ -94,8 +103,10 @@ def _refused_among(host: str, addresses: Iterable[str]) -> str | None:
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that connects only to addresses :func:`refused_host` allows."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None,
+                 resolve: Resolver | None = None) -> None:
         self.inner = inner or httpcore.AnyIOBackend()
+        self.resolve = resolve or _resolve
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
@@ -107,8 +118,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if literal is not None:
             target = str(literal)
         else:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            addresses = [str(info[4][0]) for info in infos]
+            addresses = await self.resolve(host, port)
             why = _refused_among(host, addresses)
             if why is not None:
                 raise RefusedAddress(f"refused to connect: {why}")
@@ -128,11 +138,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-def guarded_transport() -> httpx.AsyncHTTPTransport:
+def guarded_transport(resolve: Resolver | None = None) -> httpx.AsyncHTTPTransport:
     """httpx's own transport, connecting through :class:`GuardedBackend`."""
     transport = httpx.AsyncHTTPTransport()
     # httpx exposes no network_backend option; its pool keeps the backend here (checked by
     # tests/platform/test_egress.py, which fails if a new httpx moves it).
     pool = transport._pool
-    pool._network_backend = GuardedBackend(pool._network_backend)
+    pool._network_backend = GuardedBackend(pool._network_backend, resolve)
     return transport

@@ -39,6 +39,7 @@ from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
+from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
@@ -106,7 +107,8 @@ class Invoker:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._http_transport,
+            # Real calls connect through the address guard (:mod:`.egress`), checked at call time.
+            self._http = httpx.AsyncClient(transport=self._http_transport or guarded_transport(),
                                            timeout=self.call_timeout, follow_redirects=False)
         return self._http
 
