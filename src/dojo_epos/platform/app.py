@@ -34,6 +34,7 @@ from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
 from dojo_epos.platform.http.registry import registry_routes
 from dojo_epos.platform.http.socket import socket_route
 from dojo_epos.platform.http.tester import tester_routes
+from dojo_epos.serving import HTTP_PROTOCOL
 from dojo_epos.settings import default_platform_db
 
 __all__ = ["Platform", "PlatformSettings", "build_platform_app", "serve_platform"]
@@ -87,6 +88,7 @@ def build_platform_app(
 def uvicorn_config(app: Any, host: str, port: int, settings: PlatformSettings,
                    **options: Any) -> uvicorn.Config:
     """A uvicorn config for the platform app, with the keepalive ping settings applied."""
+    options.setdefault("http", HTTP_PROTOCOL)  # a WebSocket upgrade with too many headers: 431
     return uvicorn.Config(
         app, host=host, port=port, ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout, **options)
