@@ -6,6 +6,7 @@ and from the local one.
 
 from __future__ import annotations
 
+import io
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from dojo_epos.contract.tester_models import FlowResult, Status
 
-__all__ = ["follow", "render", "to_junit", "write_junit"]
+__all__ = ["follow", "junit_bytes", "render", "to_junit", "write_junit"]
 
 _COLOURS = {Status.SUCCESS: "green", Status.FAILURE: "red", Status.TIMED_OUT: "yellow",
             Status.IN_PROGRESS: "cyan"}
@@ -83,8 +84,15 @@ def to_junit(result: FlowResult) -> ET.ElementTree[ET.Element]:
     return ET.ElementTree(suite)
 
 
-def write_junit(result: FlowResult, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def junit_bytes(result: FlowResult) -> bytes:
+    """The JUnit file of a run, as ``flows run --junit`` writes it and the dashboard serves it."""
     tree = to_junit(result)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    buffer = io.BytesIO()
+    tree.write(buffer, encoding="utf-8", xml_declaration=True)
+    return buffer.getvalue()
+
+
+def write_junit(result: FlowResult, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(junit_bytes(result))

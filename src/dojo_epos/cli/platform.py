@@ -34,4 +34,4 @@ def platform_serve(
     ensure_sqlite_dir(url)
     console.print(f"platform on http://{host}:{port} (dashboard at /dashboard)")
     run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout,
-                       allowed_hosts=allowed_host or ()))
+                       allowed_hosts=allowed_host or ()), cancel_on_sigterm=False)

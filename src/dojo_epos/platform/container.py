@@ -22,6 +22,8 @@ from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
+from dojo_epos.platform.payments.recorder import PaymentRecorder
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 from dojo_epos.platform.tester.service import TesterService
@@ -54,10 +56,14 @@ class PlatformSettings:
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     """Largest REST reply body read from an EPOS; a larger one is a ReplyTooLarge failure (the
     WebSocket's frame limit is the same figure)."""
+    settle_after: float = DAY
+    """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
+    webhook_retry_delays: Sequence[float] = RETRY_DELAYS
+    """Seconds before each retry of a failed webhook delivery."""
 
 
 class Platform:
-    """The platform's parts: key policy, store, registry, gateway, invoker, events, tester."""
+    """The platform's parts: key policy, store, registry, gateway, invoker, events, payments, tester."""
 
     def __init__(self, settings: PlatformSettings | None = None) -> None:
         self.settings = settings or PlatformSettings()
@@ -71,15 +77,20 @@ class Platform:
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)
+        self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
+                                 retry_delays=self.settings.webhook_retry_delays)
+        self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,
-                                    flow_timeout=self.settings.flow_timeout)
+                                    flow_timeout=self.settings.flow_timeout, payments=self.payments)
 
     async def start(self) -> None:
         """Create missing tables (also done lazily on first use)."""
         await self.store.start()
+        await self.payments.start()
 
     async def close(self) -> None:
         await self.tester.close()
+        await self.payments.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
         await self.store.close()

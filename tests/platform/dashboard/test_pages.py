@@ -21,7 +21,7 @@ from .conftest import (
     add_hostile_order,
 )
 
-PAGES = ["/dashboard", "/dashboard/flows", "/dashboard/calls", "/dashboard/terminal"]
+PAGES = ["/dashboard", "/dashboard/flows", "/dashboard/calls", "/dashboard/terminal", "/dashboard/traffic"]
 
 
 def escaped(text: str) -> str:

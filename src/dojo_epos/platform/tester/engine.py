@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -38,6 +38,9 @@ __all__ = [
     "run_flow",
 ]
 
+if TYPE_CHECKING:
+    from .payments_port import FlowPayments
+
 log = logging.getLogger("dojo_epos.tester")
 
 
@@ -45,8 +48,12 @@ class FlowInvoker(Protocol):
     """What the engine needs from the platform: call a capability, list what is registered."""
 
     async def call(
-        self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
-    ) -> InvocationResult: ...
+        self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None,
+        *, expect_error: ErrorType | None = None,
+    ) -> InvocationResult:
+        """Make the call; ``expect_error`` is the EPOSError the step checks for (or allows), so
+        the call log can show it as expected rather than as a failure."""
+        ...
 
     async def registered(self) -> set[str]:
         """Canonical names of the capabilities registered for this scope (any transport)."""
@@ -127,6 +134,8 @@ class FlowRun:
     result: FlowResult = field(init=False)
     prefix: str = ""
     """Put before each step's name (Certification names the checklist section this way)."""
+    payments: FlowPayments | None = None
+    """The run's account on the payments service (the Refund and Webhook flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -214,7 +223,8 @@ class FlowRun:
         returned instead; with ``allow_error`` that error type is returned rather than failing.
         Anything else fails the step, naming what was sent and what came back.
         """
-        outcome = await self.invoker.call(capability, params, headers)
+        outcome = await self.invoker.call(capability, params, headers,
+                                          expect_error=expect_error or allow_error)
         step.info(f"sent {capability} {_short(outcome.request if outcome.request else params)}")
         if outcome.failure is Failure.TIMED_OUT:
             raise StepTimedOut(f"{capability} timed out: {outcome.detail}")

@@ -22,6 +22,7 @@ from dojo_epos.contract.errors import EposError, ErrorType
 from dojo_epos.contract.tester_models import Param
 
 from .engine import FlowDef, FlowRun, StepFailed
+from .payment_flows import PAYMENT_FLOWS
 
 __all__ = ["FLOWS", "flow_by_name"]
 
@@ -589,6 +590,7 @@ FLOWS: tuple[FlowDef, ...] = (
             ("CreateReservation", "CreateParty", "SearchParties")),
     FlowDef("Certification", (), certification,
             "Every flow the registration allows, mapped to the go-live checklist", ()),
+    *PAYMENT_FLOWS,
 )
 
 _BY_NAME = {f.name: f for f in FLOWS}

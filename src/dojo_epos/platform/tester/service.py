@@ -16,16 +16,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import Payments
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 
 from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
+from .payments_port import FlowPayments
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
@@ -48,12 +51,13 @@ class PlatformFlowInvoker:
         self.transport = transport
 
     async def call(self, capability: str, params: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> InvocationResult:
+                   headers: Mapping[str, str] | None = None, *,
+                   expect_error: ErrorType | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
         return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport)
+            transport=self.transport, expect_error=expect_error)
 
     async def registered(self) -> set[str]:
         return await self.registry.capability_names(self.scope, self.transport)
@@ -63,8 +67,9 @@ class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
     def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
-                 flow_timeout: float = 300.0) -> None:
+                 flow_timeout: float = 300.0, payments: Payments | None = None) -> None:
         self.invoker = invoker
+        self.payments = payments
         self.registry = registry
         self.store = store
         self.flow_timeout = flow_timeout
@@ -98,7 +103,8 @@ class TesterService:
             self._live[key_holder["key"]] = snapshot
 
         run = FlowRun(definition, params, PlatformFlowInvoker(self.invoker, self.registry, scope),
-                      on_update=on_update)
+                      on_update=on_update,
+                      payments=FlowPayments(self.payments, scope) if self.payments else None)
         key_holder["key"] = (scope, run.flow_id)
         return run
 
