@@ -23,6 +23,9 @@ def platform_serve(
     api_key: Annotated[list[str] | None, typer.Option(
         "--api-key", help="Accept only these keys (repeatable); default: any well-formed key.")] = None,
     call_timeout: Annotated[float, typer.Option(help="Seconds to wait for an EPOS's answer.")] = 10.0,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="Also answer requests for this Host name (repeatable); by default "
+                               "only the bound address and loopback names (DNS rebinding).")] = None,
 ) -> None:
     """Run the local stand-in for Dojo's platform (registry, gateway, events, tester, dashboard)."""
     from dojo_epos.platform.app import serve_platform
@@ -30,4 +33,5 @@ def platform_serve(
     url = db or default_platform_db()
     ensure_sqlite_dir(url)
     console.print(f"platform on http://{host}:{port} (dashboard at /dashboard)")
-    run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout), cancel_on_sigterm=False)
+    run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout,
+                       allowed_hosts=allowed_host or ()), cancel_on_sigterm=False)

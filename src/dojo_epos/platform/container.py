@@ -20,7 +20,7 @@ from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
 from dojo_epos.platform.payments.recorder import PaymentRecorder
@@ -53,6 +53,9 @@ class PlatformSettings:
     """httpx transport for REST calls to EPOSes (tests: ``httpx.ASGITransport(app)``)."""
     flow_timeout: float = 300.0
     """Seconds a tester flow may run in all; past it the flow is TIMED_OUT."""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    """Largest REST reply body read from an EPOS; a larger one is a ReplyTooLarge failure (the
+    WebSocket's frame limit is the same figure)."""
     settle_after: float = DAY
     """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
     webhook_retry_delays: Sequence[float] = RETRY_DELAYS
@@ -70,6 +73,7 @@ class Platform:
         self.gateway = Gateway(call_timeout=self.settings.call_timeout)
         self.invoker = Invoker(self.registry, self.gateway, self.store,
                                call_timeout=self.settings.call_timeout,
+                               max_reply_bytes=self.settings.max_reply_bytes,
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)
