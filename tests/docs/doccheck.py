@@ -26,7 +26,7 @@ from dojo_epos.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Fenced-block languages the docs may use; ``text`` is a figure (a tree, a synopsis), not code.
-LANGUAGES = {"python", "sh", "yaml", "text"}
+LANGUAGES = {"python", "sh", "yaml", "text", "js"}
 OTHER_TOOLS = {"uvicorn", "pip"}
 
 
@@ -107,10 +107,28 @@ def evaluate_yaml(example: Example) -> str | None:
     return "\n".join(problems) or None
 
 
+def evaluate_js(example: Example) -> str | None:
+    """A JavaScript block must at least parse under ``node --check`` (tests/docs/test_payments_doc.py
+    runs the Node verifier for real); skipped where there is no node."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("node") is None:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as handle:
+        handle.write(str(example.parsed))
+    done = subprocess.run(["node", "--check", handle.name], capture_output=True, text=True,
+                          timeout=30, check=False)
+    Path(handle.name).unlink()
+    return done.stderr or None if done.returncode else None
+
+
 SYBIL = Sybil(parsers=[
     PythonCodeBlockParser(),
     CodeBlockParser("sh", evaluate_shell),
     CodeBlockParser("yaml", evaluate_yaml),
+    CodeBlockParser("js", evaluate_js),
 ])
 
 
