@@ -27,7 +27,7 @@ from dojo_epos.jsonbody import MAX_BODY_BYTES
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.gateway import CLOSE_REPLACED
 from dojo_epos.platform.registry import rest_base
-from dojo_epos.platform.store import metadata as platform_metadata
+from dojo_epos.platform.schema import metadata as platform_metadata
 from dojo_epos.testing import memory_socket_pair
 from tests.reliability.figures import FIGURES
 from tests.reliability.rigs import API_KEY, platform_rig, scope_for

@@ -20,14 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     and_,
     delete,
     event,
@@ -41,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
+from dojo_epos.platform.schema import calls, flow_results, metadata, pos_events, registrations
 
 __all__ = [
     "CallRow",
@@ -51,65 +45,6 @@ __all__ = [
     "async_url",
     "utc_now",
 ]
-
-metadata = MetaData()
-
-
-def _scope_columns() -> list[Column[Any]]:
-    return [
-        Column("environment", String(16), nullable=False),
-        Column("key_fingerprint", String(64), nullable=False),
-        Column("software_house_id", String(200), nullable=False),
-    ]
-
-
-registrations = Table(
-    "platform_registrations", metadata,
-    Column("environment", String(16), primary_key=True),
-    Column("key_fingerprint", String(64), primary_key=True),
-    Column("software_house_id", String(200), primary_key=True),
-    Column("transport", String(8), primary_key=True),
-    Column("url", Text, nullable=True),
-    Column("username", Text, nullable=True),
-    Column("password", Text, nullable=True),
-    Column("capabilities", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("created_at", String(40), nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
-pos_events = Table(
-    "platform_pos_events", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("event_type", String(64), nullable=False),
-    Column("event", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("received_at", String(40), nullable=False),
-)
-
-calls = Table(
-    "platform_calls", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("capability", String(80), nullable=False),
-    Column("transport", String(8), nullable=True),
-    Column("outcome", String(32), nullable=False),
-    Column("detail", Text, nullable=True),
-    Column("request", JSON, nullable=True),
-    Column("reply", JSON, nullable=True),
-    Column("duration_ms", Float, nullable=False),
-    Column("started_at", String(40), nullable=False),
-)
-
-flow_results = Table(
-    "platform_flow_results", metadata,
-    *_scope_columns(),
-    Column("flow_id", String(64), primary_key=True),
-    Column("result", JSON, nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
