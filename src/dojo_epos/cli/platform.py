@@ -30,4 +30,4 @@ def platform_serve(
     url = db or default_platform_db()
     ensure_sqlite_dir(url)
     console.print(f"platform on http://{host}:{port} (dashboard at /dashboard)")
-    run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout))
+    run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout), cancel_on_sigterm=False)

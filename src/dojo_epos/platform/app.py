@@ -55,7 +55,7 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         *tester_routes(platform.tester, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
-                          tester=platform.tester),
+                          tester=platform.tester, keys=platform.keys),
     ]
 
 

@@ -32,7 +32,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
-from dojo_epos.contract.errors import EposError, describe_validation_error
+from dojo_epos.contract.errors import EposError, ErrorType, describe_validation_error
 from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.restmap import rest_request_for
@@ -145,12 +145,15 @@ class Invoker:
         transport: str | None = None,
         validate: bool = True,
         timeout: float | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
     ) -> InvocationResult:
         """Call ``capability_name`` (any registered name or alias) for ``scope``.
 
         ``params`` are the WS-shaped params (a model, or a dict with wire names); ``headers``
         override any ``headers`` inside them. ``transport`` forces ``"rest"`` or ``"ws"``.
         With ``validate=False`` a dict is sent as given, so a tester can send bad input on purpose.
+        ``expect_error`` names the EPOSError the caller is checking for: when the EPOS answers with
+        it, the call log marks the call *expected* (a flow's negative check is not a fault).
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
@@ -171,6 +174,8 @@ class Invoker:
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
             outcome.error, outcome.field = stop.error, stop.field
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
         if outcome.ok:

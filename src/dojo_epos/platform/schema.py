@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
 
-__all__ = ["calls", "flow_results", "metadata", "pos_events", "registrations"]
+__all__ = ["add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations"]
 
 metadata = MetaData()
 
@@ -61,6 +74,8 @@ calls = Table(
     Column("reply", JSON, nullable=True),
     Column("duration_ms", Float, nullable=False),
     Column("started_at", String(40), nullable=False),
+    # The caller expected this EPOSError (a tester flow checking a NotFound): not a failure.
+    Column("expected", Boolean, nullable=True),
 )
 
 flow_results = Table(
@@ -70,3 +85,11 @@ flow_results = Table(
     Column("result", JSON, nullable=False),
     Column("updated_at", String(40), nullable=False),
 )
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Add the columns a database created by an older version lacks (``create_all`` only adds
+    whole tables): ``platform_calls.expected``, read as false on old rows."""
+    have = {c["name"] for c in inspect(conn).get_columns(calls.name)}
+    if "expected" not in have:
+        conn.execute(text(f"ALTER TABLE {calls.name} ADD COLUMN expected BOOLEAN"))

@@ -34,7 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
-from dojo_epos.platform.schema import calls, flow_results, metadata, pos_events, registrations
+from dojo_epos.platform.schema import (
+    add_missing_columns,
+    calls,
+    flow_results,
+    metadata,
+    pos_events,
+    registrations,
+)
 
 __all__ = [
     "CallRow",
@@ -116,6 +123,8 @@ class CallRow:
     reply: Any
     duration_ms: float
     started_at: datetime
+    #: The caller expected this failure (a flow checking that an EPOS refuses): not a fault.
+    expected: bool = False
 
 
 def _where(table: Table, scope: Scope) -> Any:
@@ -165,6 +174,7 @@ class Store:
             if not self._started:
                 async with self.engine.begin() as conn:
                     await conn.run_sync(metadata.create_all)
+                    await conn.run_sync(add_missing_columns)
                 self._started = True
 
     async def close(self) -> None:
@@ -300,7 +310,8 @@ class Store:
         rows = [{**_scope_values(scope), "capability": e["capability"],
                  "transport": e["transport"], "outcome": e["outcome"], "detail": e["detail"],
                  "request": _jsonable(e["request"]), "reply": _jsonable(e["reply"]),
-                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"])}
+                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"]),
+                 "expected": bool(e.get("expected"))}
                 for scope, e in entries]
         async with self.engine.begin() as conn:
             await conn.execute(insert(calls), rows)
@@ -313,8 +324,8 @@ class Store:
                 select(calls).where(_where(calls, scope)).order_by(calls.c.id.desc()).limit(limit)
             )).mappings().all()
         return [CallRow(r["id"], r["capability"], r["transport"], r["outcome"], r["detail"],
-                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]))
-                for r in rows]
+                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]),
+                        bool(r["expected"])) for r in rows]
 
     # -- flow results (written by the tester) -------------------------------------------------
 
