@@ -36,6 +36,7 @@ from dojo_epos.epos.reference.menu import line
 from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.epos.rest import build_rest_app
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
 from dojo_epos.serving import Served, port_is_free, start_server
 
 __all__ = ["DEMO_KEY", "DemoOptions", "run_demo"]
@@ -76,6 +77,11 @@ class _Row:
 
 def _pick_port(host: str, wanted: int) -> int:
     return wanted if wanted and port_is_free(host, wanted) else 0
+
+
+def _say_if_moved(console: Console, what: str, wanted: int, served: Served) -> None:
+    if wanted and served.port != wanted:
+        console.print(f"  port {wanted} is busy: the {what} took port {served.port} instead")
 
 
 def _table(rows: list[_Row]) -> Table:
@@ -143,13 +149,16 @@ async def run_demo(options: DemoOptions, console: Console | None = None,
         stack.push_async_callback(platform.close)
         await platform.start()
         platform_server: Served = await start_server(
-            build_platform_app(platform=platform), options.host,
+            HostGuard(build_platform_app(platform=platform), allowed_hosts_for(options.host)),
+            options.host,
             _pick_port(options.host, options.platform_port), lifespan="off")
         stack.push_async_callback(platform_server.stop)
         epos_server = await start_server(
             build_rest_app(epos, username="dojo", password=password), options.host,
             _pick_port(options.host, options.epos_port))
         stack.push_async_callback(epos_server.stop)
+        _say_if_moved(console, "platform", options.platform_port, platform_server)
+        _say_if_moved(console, "EPOS", options.epos_port, epos_server)
         console.print(f"  platform on {platform_server.url}, EPOS REST on {epos_server.url}")
 
         ws_url = f"ws://{options.host}:{platform_server.port}/epos"

@@ -11,6 +11,8 @@ received events, newest first, so an EPOS developer can see what the platform go
 :func:`deliver_payment_intent_event` is the other direction: it sends ``HandleEvent`` for
 ``payment_intent.created`` or ``payment_intent.status_updated`` to an EPOS that registered
 ``HandleEvent:<type>``, over whichever transport it registered it on.
+
+The routes are in :mod:`dojo_epos.platform.http.events`.
 """
 
 from __future__ import annotations
@@ -20,65 +22,56 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from dojo_epos.contract.capabilities import EVENT_TYPES, UnknownCapability, for_event
 from dojo_epos.contract.errors import describe_validation_error
 from dojo_epos.contract.models import HandleEventParams, PaymentIntentEvent, RequestHeaders
 from dojo_epos.contract.platform_models import EventRequest
-from dojo_epos.platform._http import ApiError, authenticate, platform_of, read_json
-from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
-from dojo_epos.platform.store import utc_now
+from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.errors import ApiError
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import Failure, InvocationResult
+from dojo_epos.platform.store import Store, utc_now
 
-__all__ = ["PAYMENT_INTENT_EVENTS", "deliver_payment_intent_event", "events_routes"]
+__all__ = ["MAX_LIST", "Events", "deliver_payment_intent_event"]
 
 log = logging.getLogger("dojo_epos.platform.events")
 
-#: The Dojo event types an EPOS can subscribe to with ``HandleEvent:<type>``.
-PAYMENT_INTENT_EVENTS = ("payment_intent.created", "payment_intent.status_updated")
-
-_MAX_LIST = 500
+#: The most events one listing returns.
+MAX_LIST = 500
 
 
-async def _post_event(request: Request) -> Response:
-    caller = authenticate(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", "the body must be a JSON object")
-    try:
-        event = EventRequest.model_validate(body)
-    except ValidationError as exc:
-        raise ApiError(400, "invalid_request", describe_validation_error(exc)) from None
-    echo = event.to_wire()
-    stored = await platform_of(request).store.add_event(
-        caller.scope, str(event.event_type), echo["event"], caller.reseller_id)
-    log.info("%s: POS event %s %s (#%d)", caller.scope, event.event_type, echo["event"], stored.id)
-    return JSONResponse(echo)
+class Events:
+    """The POS events an EPOS posts: checked, stored per scope, listed back."""
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-async def _list_events(request: Request) -> Response:
-    caller = authenticate(request)
-    raw_limit = request.query_params.get("limit", "100")
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "limit must be an integer") from None
-    if not 1 <= limit <= _MAX_LIST:
-        raise ApiError(400, "invalid_request", f"limit must be between 1 and {_MAX_LIST}")
-    events = await platform_of(request).store.events(caller.scope, limit)
-    return JSONResponse({"events": [
-        {"eventType": e.event_type, "event": e.event,
-         "receivedAt": e.received_at.isoformat().replace("+00:00", "Z"),
-         **({"resellerId": e.reseller_id} if e.reseller_id else {})}
-        for e in events
-    ]})
+    async def receive(self, caller: Caller, body: Any) -> dict[str, Any]:
+        """Store one posted ``EventRequest``; returns the echo the 200 answer carries."""
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_request", "the body must be a JSON object")
+        try:
+            event = EventRequest.model_validate(body)
+        except ValidationError as exc:
+            raise ApiError(400, "invalid_request", describe_validation_error(exc)) from None
+        echo = event.to_wire()
+        stored = await self.store.add_event(
+            caller.scope, str(event.event_type), echo["event"], caller.reseller_id)
+        log.info("%s: POS event %s %s (#%d)", caller.scope, event.event_type, echo["event"],
+                 stored.id)
+        return echo
 
-
-def events_routes() -> list[BaseRoute]:
-    return [Route("/epos/events", _post_event, methods=["POST"]),
-            Route("/epos/events", _list_events, methods=["GET"])]
+    async def recent(self, scope: Scope, limit: int = 100) -> list[dict[str, Any]]:
+        """The scope's received events, newest first, JSON-ready."""
+        if not 1 <= limit <= MAX_LIST:
+            raise ApiError(400, "invalid_request", f"limit must be between 1 and {MAX_LIST}")
+        return [
+            {"eventType": e.event_type, "event": e.event,
+             "receivedAt": e.received_at.isoformat().replace("+00:00", "Z"),
+             **({"resellerId": e.reseller_id} if e.reseller_id else {})}
+            for e in await self.store.events(scope, limit)
+        ]
 
 
 async def deliver_payment_intent_event(
@@ -98,10 +91,12 @@ async def deliver_payment_intent_event(
     same ``event_id`` again to re-deliver (delivery is at least once). ``account_id`` defaults to
     a name derived from the scope.
     """
-    if event_type not in PAYMENT_INTENT_EVENTS:
+    try:
+        capability = for_event(event_type)
+    except UnknownCapability:
         return InvocationResult(
             capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
-            detail=f"unknown event type {event_type!r}; expected one of {PAYMENT_INTENT_EVENTS}")
+            detail=f"unknown event type {event_type!r}; expected one of {EVENT_TYPES}")
     payload = data.to_wire() if isinstance(data, BaseModel) else dict(data)
     params = {
         "id": event_id or f"evt_{uuid.uuid4().hex}",
@@ -114,6 +109,6 @@ async def deliver_payment_intent_event(
         model = HandleEventParams.model_validate(params)
     except ValidationError as exc:
         return InvocationResult(
-            capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
+            capability=capability.name, ok=False, failure=Failure.INVALID_PARAMS,
             detail=f"event data: {describe_validation_error(exc)}")
-    return await invoker.invoke(scope, f"HandleEvent:{event_type}", model, headers)
+    return await invoker.invoke(scope, capability.name, model, headers)

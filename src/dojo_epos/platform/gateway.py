@@ -13,6 +13,10 @@ Each call has a time-out; after it the id is forgotten, and a reply that comes l
 *late*. Replies to ids never sent, malformed frames and requests from the EPOS (the platform serves
 none) are logged and counted, never fatal. Keepalive pings are the server's job: uvicorn sends
 WebSocket pings every ``ping_interval`` seconds (see :func:`dojo_epos.platform.app.serve_platform`).
+
+This module is the service: it knows sockets only as :class:`TextSocket` (send a text frame,
+close). The ASGI endpoint that authenticates, accepts and reads frames is
+:mod:`dojo_epos.platform.http.socket`.
 """
 
 from __future__ import annotations
@@ -24,25 +28,23 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
-
-from starlette.responses import JSONResponse
-from starlette.websockets import WebSocket, WebSocketState
+from typing import Any, Protocol
 
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result
-from dojo_epos.platform.accounts import AuthFailure, KeyPolicy, Scope
+from dojo_epos.platform.accounts import Caller, Scope
 from dojo_epos.platform.store import utc_now
 
 __all__ = [
     "CLOSE_REPLACED",
     "CLOSE_SHUTDOWN",
     "CallTimedOut",
-    "Connection",
     "ConnectionLost",
     "Counters",
+    "EposSession",
     "Gateway",
     "NotConnected",
+    "TextSocket",
 ]
 
 log = logging.getLogger("dojo_epos.platform.gateway")
@@ -74,6 +76,16 @@ class CallTimedOut(Exception):
         self.timeout = timeout
 
 
+class TextSocket(Protocol):
+    """What the gateway needs of an accepted socket (the HTTP layer adapts Starlette's)."""
+
+    async def send_text(self, text: str) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket if it is still open; never raises."""
+        ...
+
+
 @dataclass
 class Counters:
     """What happened on a socket (or, summed, on all of them), for the dashboard."""
@@ -88,17 +100,19 @@ class Counters:
     requests_from_epos: int = 0
 
 
-class Connection:
-    """One accepted socket: its scope, its peer, the calls waiting on it, and its counters."""
+class EposSession:
+    """One EPOS's accepted socket: its scope, its peer, the calls waiting on it, its counters.
 
-    def __init__(self, gateway: Gateway, websocket: WebSocket, scope: Scope,
-                 reseller_id: str | None) -> None:
+    (Not :class:`dojo_epos.epos.connector.Connection`, which is the EPOS side's socket.)"""
+
+    def __init__(self, gateway: Gateway, websocket: TextSocket, scope: Scope,
+                 reseller_id: str | None, client: str = "") -> None:
         self.gateway = gateway
         self.websocket = websocket
         self.scope = scope
         self.reseller_id = reseller_id
         self.connected_at: datetime = utc_now()
-        self.client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else ""
+        self.client = client
         self.counters = Counters()
         self.peer = Peer()
         self.closed = False
@@ -199,11 +213,7 @@ class Connection:
 
     async def close(self, code: int, reason: str) -> None:
         self.fail_pending(reason)
-        if self.websocket.application_state == WebSocketState.CONNECTED:
-            try:
-                await self.websocket.close(code, reason)
-            except Exception:  # already gone: nothing left to close
-                log.debug("%s: close after the socket went away", self.scope)
+        await self.websocket.close(code, reason)
 
 
 def _id_of(data: str | bytes) -> str | None:
@@ -217,9 +227,8 @@ def _id_of(data: str | bytes) -> str | None:
 class Gateway:
     """Accepts EPOS sockets and sends them calls; one live socket per scope."""
 
-    def __init__(self, keys: KeyPolicy, call_timeout: float = 10.0, *,
+    def __init__(self, call_timeout: float = 10.0, *,
                  handshakes_per_second: float = 5.0, handshake_burst: int = 20) -> None:
-        self.keys = keys
         self.call_timeout = call_timeout
         # Handshakes per API key: two connectors on one key evicting each other (newer replaces
         # older) or a reconnect loop without backoff would otherwise spin as fast as the network
@@ -230,12 +239,12 @@ class Gateway:
         self.totals = Counters()
         self.accepted = 0
         self.refused = 0
-        self._live: dict[Scope, Connection] = {}
+        self._live: dict[Scope, EposSession] = {}
 
-    def connection(self, scope: Scope) -> Connection | None:
+    def connection(self, scope: Scope) -> EposSession | None:
         return self._live.get(scope)
 
-    def connections(self) -> list[Connection]:
+    def connections(self) -> list[EposSession]:
         return list(self._live.values())
 
     def stats(self) -> dict[str, Any]:
@@ -256,48 +265,35 @@ class Gateway:
             raise NotConnected(f"no EPOS socket is connected for {scope}")
         return await conn.call(method, params, self.call_timeout if timeout is None else timeout)
 
-    async def endpoint(self, websocket: WebSocket) -> None:
-        """The ASGI WebSocket endpoint mounted at ``/epos``."""
-        try:
-            caller = self.keys.authenticate(websocket.headers)
-        except AuthFailure as exc:
-            self.refused += 1
-            log.info("refused a socket: %s (%s)", exc.code, exc.status)
-            await _deny(websocket, exc.status, exc.code, exc.message)
-            return
-        if not self._admit(caller.scope.key_fingerprint):
-            self.refused += 1
-            log.warning("%s: refused a socket: too many handshakes for this key", caller.scope)
-            await _deny(websocket, 429, "too_many_handshakes",
-                        f"more than {self.handshakes_per_second:g} WebSocket handshakes a second "
-                        "for this API key; back off and retry")
-            return
-        await websocket.accept()
+    async def attach(self, websocket: TextSocket, caller: Caller, client: str = "") -> EposSession:
+        """Make an accepted socket the scope's live one; an older one is closed as replaced."""
         self.accepted += 1
-        conn = Connection(self, websocket, caller.scope, caller.reseller_id)
+        conn = EposSession(self, websocket, caller.scope, caller.reseller_id, client)
         previous = self._live.get(caller.scope)
         self._live[caller.scope] = conn
         log.info("%s: EPOS connected from %s", caller.scope, conn.client)
         if previous is not None:
             log.info("%s: a newer socket replaces the one from %s", caller.scope, previous.client)
             await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                data = message.get("text")
-                if data is None:
-                    data = message.get("bytes") or b""
-                try:
-                    await conn.handle_frame(data)
-                except Exception:  # a reply we cannot send means the socket is going away
-                    log.warning("%s: could not answer a frame", caller.scope, exc_info=True)
-        finally:
-            conn.fail_pending("the socket closed")
-            if self._live.get(caller.scope) is conn:
-                del self._live[caller.scope]
-            log.info("%s: EPOS socket from %s closed", caller.scope, conn.client)
+        return conn
+
+    def detach(self, conn: EposSession) -> None:
+        """The socket of ``conn`` closed: fail its waiting calls and forget it."""
+        conn.fail_pending("the socket closed")
+        if self._live.get(conn.scope) is conn:
+            del self._live[conn.scope]
+        log.info("%s: EPOS socket from %s closed", conn.scope, conn.client)
+
+    def refuse(self) -> None:
+        """Count a handshake refused before it reached the gateway (bad key, headers)."""
+        self.refused += 1
+
+    def admit(self, key_fingerprint: str) -> bool:
+        """Whether a handshake for this key may proceed (False counts it as refused)."""
+        if self._admit(key_fingerprint):
+            return True
+        self.refused += 1
+        return False
 
     def _admit(self, key_fingerprint: str) -> bool:
         """Take one handshake token for the key; False when its bucket is empty."""
@@ -317,13 +313,3 @@ class Gateway:
     async def close_all(self) -> None:
         for conn in list(self._live.values()):
             await conn.close(CLOSE_SHUTDOWN, "the platform is shutting down")
-
-
-async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
-    """Refuse the handshake with an HTTP status (or, on servers without the denial extension,
-    close before accepting, which they turn into HTTP 403)."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(
-            JSONResponse({"error": code, "message": message}, status_code=status))
-    else:
-        await websocket.close(1008, message)

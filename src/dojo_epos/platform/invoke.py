@@ -2,110 +2,66 @@
 
 :meth:`Invoker.invoke` finds the registration that offers the capability and makes the call:
 
-* over **REST** with httpx: basic auth from the registration, Dojo's request headers (``waiter-id``,
-  ``dojo-requesting-product``, ``device-id``, ``device-type``), the URL made of the registered base
-  (spec defect #40) and the catalogue path with its path parameters filled from ``params``, and the
-  REST body made of the remaining fields;
+* over **REST** with httpx: basic auth from the registration, and the request
+  :func:`~dojo_epos.contract.restmap.rest_request_for` makes of ``params`` (the catalogue path with
+  its path parameters filled, Dojo's request headers, the remaining fields as the body) under the
+  registered base URL (spec defect #40). A path parameter must be a non-empty string, as the REST
+  spec's parameter schemas say (``type: string``): an integer ``orderId`` is refused before
+  anything is sent, as the WebSocket's params model refuses it;
 * over the **WebSocket** through the gateway: ``params`` in the WS shape, ``headers`` always present.
 
 When both transports registered a capability, the WebSocket is used while its socket is connected and
 REST otherwise: a connected socket is the EPOS's live channel, and REST still works when it drops.
 
-The answer is an :class:`InvocationResult`: the validated result model, or a typed failure
-(:class:`Failure`). A SearchTables reply that is an array (what the REST spec says: spec defect #5)
-is accepted and flattened into one page. Every call is recorded, with its request, reply, duration
-and outcome, in a bounded in-memory ring and in the database, for the tester and the dashboard;
-neither ever holds the registration password or the API key.
+The answer is an :class:`~.outcome.InvocationResult`: the validated result model, or a typed
+failure (:class:`~.outcome.Failure`). A reply that is an array of pages where the catalogue row
+says so (``Capability.array_of_pages``: SearchTables, spec defect #5) is joined into one page.
+Every call is recorded, with its request, reply, duration and outcome, in the
+:class:`~.calllog.CallLog`, for the tester and the dashboard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import logging
 import time
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
-from dojo_epos.contract.errors import EposError, describe_validation_error
-from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
+from dojo_epos.contract.errors import EposError, ErrorType, describe_validation_error
+from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, JSONRPC_VERSION, Result, loads_strict
 from dojo_epos.contract.models import RequestHeaders
+from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.calllog import CallLog
+from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
+from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
-from dojo_epos.platform.store import Registration, Store, utc_now
+from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["Failure", "InvocationResult", "Invoker"]
+__all__ = ["DEFAULT_MAX_REPLY_BYTES", "CallObserver", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
 
-#: Call-log entries waiting to be written before new ones are dropped (and counted).
-LOG_QUEUE_SIZE = 10_000
+
+#: Largest REST reply read from an EPOS: the WebSocket frame limit, so both transports agree.
+DEFAULT_MAX_REPLY_BYTES = DEFAULT_MAX_FRAME_BYTES
 
 
-class Failure(StrEnum):
-    """Why an invocation did not produce a valid result."""
-
-    NOT_REGISTERED = "NotRegistered"
-    """No registration of the scope offers the capability (or not on the transport asked for)."""
-    NOT_CONNECTED = "NotConnected"
-    """Registered over the WebSocket only, and no socket is connected."""
-    TIMED_OUT = "TimedOut"
-    """No answer within the call time-out."""
-    TRANSPORT_ERROR = "TransportError"
-    """The HTTP request or the socket failed (refused, reset, closed mid-call)."""
-    EPOS_ERROR = "EposErrorReply"
-    """The EPOS answered with an EPOSError (in :attr:`InvocationResult.error`)."""
-    SCHEMA_VIOLATION = "SchemaViolation"
-    """The EPOS answered, but the answer does not match the result schema (see ``field``)."""
-    INVALID_PARAMS = "InvalidParams"
-    """The call could not be built from the params given (nothing was sent)."""
+class _TooLarge(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
 
 
-@dataclass
-class InvocationResult:
-    """The outcome of one call: ``ok`` with ``result``, or a ``failure`` with its detail."""
-
-    capability: str
-    ok: bool
-    transport: str | None = None
-    result: BaseModel | None = None
-    failure: Failure | None = None
-    error: EposError | None = None
-    detail: str | None = None
-    field: str | None = None
-    duration_ms: float = 0.0
-    request: Any = None
-    reply: Any = None
-    started_at: datetime = dataclasses.field(default_factory=utc_now)
-
-    @property
-    def outcome(self) -> str:
-        return "ok" if self.ok else str(self.failure)
-
-    def result_wire(self, transport: Transport = "rest") -> Any:
-        """The result as JSON-ready data, in ``transport``'s casing (None on failure)."""
-        return None if self.result is None else dump(self.result, transport)
-
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready record of the call, as kept in the call log."""
-        return {
-            "capability": self.capability, "transport": self.transport, "outcome": self.outcome,
-            "detail": self.detail, "field": self.field, "durationMs": round(self.duration_ms, 3),
-            "startedAt": self.started_at.isoformat(), "request": self.request,
-            "reply": self.reply,
-        }
+#: Told of every successful call with the params sent (e.g. the payments service, which creates
+#: the payment intent of each payment an EPOS records).
+CallObserver = Callable[[Scope, InvocationResult, dict[str, Any]], Awaitable[None]]
 
 
 class _Stop(Exception):
@@ -117,8 +73,8 @@ class _Stop(Exception):
         self.failure, self.detail, self.error, self.field = failure, detail, error, field
 
 
-def _flatten_tables(data: Any) -> Any:
-    """spec defect #5: a SearchTables answer typed as an array of pages becomes one page."""
+def _join_pages(data: Any) -> Any:
+    """spec defect #5: an answer typed as an array of pages becomes one page."""
     if isinstance(data, list):
         rows: list[Any] = []
         for page in data:
@@ -129,8 +85,8 @@ def _flatten_tables(data: Any) -> Any:
 
 
 def _validate_result(capability: Capability, data: Any) -> BaseModel:
-    if capability.name == "SearchTables":
-        data = _flatten_tables(data)
+    if capability.array_of_pages:
+        data = _join_pages(data)
     try:
         return capability.result.model_validate(data)
     except ValidationError as exc:
@@ -150,18 +106,15 @@ class Invoker:
 
     def __init__(self, registry: Registry, gateway: Gateway, store: Store, *,
                  call_timeout: float = 10.0, http_transport: httpx.AsyncBaseTransport | None = None,
-                 ring_size: int = 500) -> None:
+                 ring_size: int = 500, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self.registry = registry
+        self.max_reply_bytes = max_reply_bytes
         self.gateway = gateway
-        self.store = store
         self.call_timeout = call_timeout
+        self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
-        self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
-        self._log_queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
-        self._log_writer: asyncio.Task[None] | None = None
-        #: Call-log entries not persisted because the writer fell behind (overload).
-        self.log_dropped = 0
+        self.observers: list[CallObserver] = []
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -170,27 +123,29 @@ class Invoker:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._http_transport,
+            # Real calls connect through the address guard (:mod:`.egress`), checked at call time.
+            self._http = httpx.AsyncClient(transport=self._http_transport or guarded_transport(),
                                            timeout=self.call_timeout, follow_redirects=False)
         return self._http
 
     async def aclose(self) -> None:
-        if self._log_writer is not None:
-            assert self._log_queue is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._log_queue.join(), 5)
-            self._log_writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_writer
-            self._log_writer = self._log_queue = None
+        await self.calls.aclose()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
 
     def recent(self, scope: Scope | None = None, limit: int = 100) -> list[InvocationResult]:
-        """The newest calls first, of one scope or of all."""
-        found = [r for s, r in reversed(self._ring) if scope is None or s == scope]
-        return found[:limit]
+        """The newest calls first, of one scope or of all (see :meth:`CallLog.recent`)."""
+        return self.calls.recent(scope, limit)
+
+    async def flush_log(self) -> None:
+        """Wait until every call made so far is in the database."""
+        await self.calls.flush()
+
+    @property
+    def log_dropped(self) -> int:
+        """Call-log entries not persisted because the writer fell behind (overload)."""
+        return self.calls.dropped
 
     async def invoke(
         self,
@@ -202,12 +157,15 @@ class Invoker:
         transport: str | None = None,
         validate: bool = True,
         timeout: float | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
     ) -> InvocationResult:
         """Call ``capability_name`` (any registered name or alias) for ``scope``.
 
         ``params`` are the WS-shaped params (a model, or a dict with wire names); ``headers``
         override any ``headers`` inside them. ``transport`` forces ``"rest"`` or ``"ws"``.
         With ``validate=False`` a dict is sent as given, so a tester can send bad input on purpose.
+        ``expect_error`` names the EPOSError the caller is checking for: when the EPOS answers with
+        it, the call log marks the call *expected* (a flow's negative check is not a fault).
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
@@ -228,8 +186,16 @@ class Invoker:
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
             outcome.error, outcome.field = stop.error, stop.field
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
+        if outcome.ok:
+            for observer in self.observers:
+                try:
+                    await observer(scope, outcome, wire)
+                except Exception:  # an observer's failure never turns a call into a failure
+                    log.exception("%s: observer of %s failed", scope, outcome.capability)
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,
@@ -299,33 +265,22 @@ class Invoker:
     async def _call_rest(self, capability: Capability, registration: Registration,
                          wire: dict[str, Any], validate: bool, timeout: float | None,
                          outcome: InvocationResult) -> None:
-        method, template = capability.http
-        path = template
-        used = {"headers"}
-        for name in capability.path_params:
-            wire_name = capability.path_fields.get(name, name)
-            value = wire.get(wire_name)
-            if not isinstance(value, str | int) or value == "":
-                raise _Stop(Failure.INVALID_PARAMS,
-                            f"{capability.name} needs {wire_name!r} for its REST path")
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
-            used.add(wire_name)
-        body: Any = None
-        if capability.rest_body is not None:
-            body = {k: v for k, v in wire.items() if k not in used}
-            if validate:
-                try:
-                    body = dump(capability.rest_body.model_validate(body), "rest")
-                except ValidationError as exc:
-                    raise _Stop(Failure.INVALID_PARAMS,
-                                f"body for {capability.name}: {describe_validation_error(exc)}"
-                                ) from None
         try:
-            request_headers = RequestHeaders.model_validate(wire.get("headers") or {}).to_http()
-        except ValidationError:
-            request_headers = {}
+            request = rest_request_for(capability, wire)
+        except EposError as exc:
+            raise _Stop(Failure.INVALID_PARAMS,
+                        f"params for {capability.name}: {exc.debug_message}") from None
+        method, request_headers = request.method, request.headers
+        body: Any = request.body
+        if body is not None and validate and capability.rest_body is not None:
+            try:
+                body = dump(capability.rest_body.model_validate(body), "rest")
+            except ValidationError as exc:
+                raise _Stop(Failure.INVALID_PARAMS,
+                            f"body for {capability.name}: {describe_validation_error(exc)}"
+                            ) from None
         base, _cut = rest_base(registration.url or "")
-        url = base + path
+        url = base + request.path
         outcome.request = {"method": method, "url": url, "headers": request_headers}
         if body is not None:
             outcome.request["body"] = body
@@ -334,16 +289,21 @@ class Invoker:
             # httpx's timeouts are per phase (connect, each read...), and an in-process transport
             # ignores them; the whole call is bounded here so a slow-dripping EPOS cannot hold a
             # caller past the call time-out.
-            response = await asyncio.wait_for(self._client().request(
-                method, url, json=body, headers=request_headers,
-                auth=httpx.BasicAuth(registration.username or "", registration.password or ""),
-                timeout=limit), limit)
+            response, content = await asyncio.wait_for(self._send(
+                method, url, body, request_headers,
+                httpx.BasicAuth(registration.username or "", registration.password or ""),
+                limit), limit)
+        except _TooLarge as exc:
+            outcome.reply = {"status": exc.status, "body": None}
+            raise _Stop(Failure.REPLY_TOO_LARGE,
+                        f"{method} {url}: the reply is larger than {self.max_reply_bytes} bytes "
+                        "(max_reply_bytes); not read") from None
         except (httpx.TimeoutException, TimeoutError):
             raise _Stop(Failure.TIMED_OUT, f"{method} {url}: no answer in time") from None
         except httpx.HTTPError as exc:
             raise _Stop(Failure.TRANSPORT_ERROR,
                         f"{method} {url}: {type(exc).__name__}: {exc}") from None
-        data, is_json = _body_of(response)
+        data, is_json = _body_of(content)
         outcome.reply = {"status": response.status_code, "body": data}
         if response.is_success:
             if not is_json:
@@ -353,56 +313,39 @@ class Invoker:
             error = EposError.from_wire(data, status=response.status_code)
             raise _Stop(Failure.EPOS_ERROR, f"HTTP {response.status_code}: {error}", error=error)
 
+    async def _send(self, method: str, url: str, body: Any, headers: dict[str, str],
+                    auth: httpx.Auth, timeout: float) -> tuple[httpx.Response, bytes]:
+        """Send the request; read at most ``max_reply_bytes`` of the reply (else _TooLarge)."""
+        async with self._client().stream(method, url, json=body, headers=headers, auth=auth,
+                                         timeout=timeout) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_reply_bytes:
+                raise _TooLarge(response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    raise _TooLarge(response.status_code)
+                chunks.append(chunk)
+        return response, b"".join(chunks)
+
     async def _record(self, scope: Scope, outcome: InvocationResult) -> None:
-        self._ring.append((scope, outcome))
         if outcome.ok:
             log.info("%s: %s over %s ok in %.1f ms", scope, outcome.capability,
                      outcome.transport, outcome.duration_ms)
         else:
             log.info("%s: %s over %s failed: %s (%s)", scope, outcome.capability,
                      outcome.transport, outcome.failure, outcome.detail)
-        # Persisted by a background writer in batches: a database write per call on the caller's
-        # path cost more than the call itself. The in-memory ring above is current at once.
-        entry = {"capability": outcome.capability, "transport": outcome.transport,
-                 "outcome": outcome.outcome, "detail": outcome.detail,
-                 "request": outcome.request, "reply": outcome.reply,
-                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at}
-        if self._log_queue is None:
-            self._log_queue = asyncio.Queue(maxsize=LOG_QUEUE_SIZE)
-            self._log_writer = asyncio.create_task(self._write_log(self._log_queue),
-                                                   name="call log writer")
-        try:
-            self._log_queue.put_nowait((scope, entry))
-        except asyncio.QueueFull:  # overload: the log is a record, never worth slowing calls
-            self.log_dropped += 1
-            if self.log_dropped in (1, 10, 100) or self.log_dropped % 1000 == 0:
-                log.warning("call log behind: %d entries not persisted", self.log_dropped)
-
-    async def _write_log(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]]) -> None:
-        while True:
-            batch = [await queue.get()]
-            while not queue.empty() and len(batch) < 200:
-                batch.append(queue.get_nowait())
-            try:
-                await self.store.add_calls(batch)
-            except Exception:  # the calls happened; a log write failure must not undo them
-                log.exception("could not persist %d call log entries", len(batch))
-            finally:
-                for _ in batch:
-                    queue.task_done()
-
-    async def flush_log(self) -> None:
-        """Wait until every call made so far is in the database."""
-        if self._log_queue is not None:
-            await self._log_queue.join()
+        self.calls.record(scope, outcome)
 
 
-def _body_of(response: httpx.Response) -> tuple[Any, bool]:
+def _body_of(content: bytes) -> tuple[Any, bool]:
     """The body as JSON (and True), ``{}`` for an empty body (DeletePartyById has no schema), or
     a text excerpt (and False)."""
-    if not response.content.strip():
+    if not content.strip():
         return {}, True
     try:
-        return response.json(), True
-    except ValueError:
-        return response.text[:2000], False
+        return loads_strict(content.decode("utf-8")), True
+    except (ValueError, RecursionError):
+        return content[:2000].decode("utf-8", "replace"), False

@@ -13,21 +13,17 @@ sent; routing uses the catalogue row. Versions such as ``v1`` and ``1.0.0`` both
 A REST registration's ``url`` is a *base* to which the spec paths are appended. A URL that already
 carries a spec path or a ``{...}`` template (the seed example does: spec defect #40) is cut before
 its first ``/v1/`` segment, with a warning. The basic-auth password is kept to call the EPOS and is
-never returned or logged.
+never returned or logged. The routes are in :mod:`dojo_epos.platform.http.registry`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from dojo_epos.contract.capabilities import (
     EXAMPLE_ONLY_ALIASES,
@@ -49,11 +45,12 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationRequest,
     WsIntegrationResponse,
 )
-from dojo_epos.platform._http import ApiError, authenticate, platform_of, read_json
 from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.egress import refused_host
+from dojo_epos.platform.errors import ApiError
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["REST", "WS", "Registry", "refused_host", "registry_routes", "rest_base"]
+__all__ = ["REST", "WS", "Registry", "rest_base"]
 
 log = logging.getLogger("dojo_epos.platform.registry")
 
@@ -91,37 +88,6 @@ def rest_base(url: str) -> tuple[str, bool]:
     if "{" in path or "}" in path:
         raise ValueError("url holds a {...} template outside a /v1/ path; register the base URL")
     return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}", cut
-
-
-#: Host names of cloud metadata services (SSRF targets), refused whatever they resolve to.
-_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
-                             "instance-data", "instance-data.ec2.internal"})
-
-
-def refused_host(host: str) -> str | None:
-    """Why the platform refuses to call ``host``, or None.
-
-    The local platform calls whatever URL an EPOS registers, so a registration must not turn it
-    into a way to reach what only the machine itself should: link-local addresses (169.254.0.0/16,
-    where cloud metadata services such as 169.254.169.254 live, and fe80::/10), the unspecified
-    address, multicast, and the metadata host names. Loopback and private addresses stay allowed:
-    an EPOS under development runs on this machine or the shop's LAN. Host names are not resolved
-    here (what a name resolves to can change after registration).
-    """
-    name = host.strip("[]").rstrip(".").lower()
-    if name in _METADATA_HOSTS:
-        return f"a cloud metadata host ({name})"
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_link_local:
-        return f"a link-local address ({address})"
-    if address.is_unspecified or address.is_multicast:
-        return f"an address no EPOS can have ({address})"
-    return None
 
 
 def _validate(model: type[BaseModel], body: Any) -> Any:
@@ -202,6 +168,23 @@ class Registry:
             cached = self._cache[scope] = await self.store.registrations(scope)
         return cached
 
+    async def capability_names(self, scope: Scope, transport: str | None = None) -> set[str]:
+        """Canonical names of the capabilities the scope registered (on ``transport``, or any).
+
+        Names are stored as sent (aliases included); this answers with catalogue names, so a
+        caller asks "is GetOrderById registered" whatever alias the EPOS used.
+        """
+        names: set[str] = set()
+        for registration in await self.registrations(scope):
+            if transport is not None and registration.transport != transport:
+                continue
+            for item in registration.capabilities:
+                try:
+                    names.add(lookup(item.name).name)
+                except UnknownCapability:  # registered under an older catalogue; not usable
+                    continue
+        return names
+
     async def put_rest(self, caller: Caller, body: Any) -> RestIntegrationResponse:
         request: RestIntegrationRequest = _validate(RestIntegrationRequest, body)
         try:
@@ -262,48 +245,3 @@ class Registry:
                 except UnknownCapability:  # pragma: no cover - only checked names are stored
                     continue
         return found
-
-
-# -- HTTP endpoints --------------------------------------------------------------------------------
-
-
-def _json(value: BaseModel | Sequence[BaseModel]) -> JSONResponse:
-    if isinstance(value, BaseModel):
-        return JSONResponse(value.model_dump(mode="json", by_alias=True, exclude_none=True))
-    return JSONResponse([v.model_dump(mode="json", by_alias=True, exclude_none=True)
-                         for v in value])
-
-
-async def _get_all(request: Request) -> Response:
-    caller = authenticate(request)
-    return _json(await platform_of(request).registry.all(caller.scope))
-
-
-async def _rest(request: Request) -> Response:
-    caller = authenticate(request)
-    registry = platform_of(request).registry
-    if request.method == "PUT":
-        return _json([await registry.put_rest(caller, await read_json(request))])
-    return _json(await registry.rest(caller.scope))
-
-
-async def _ws(request: Request) -> Response:
-    caller = authenticate(request)
-    registry = platform_of(request).registry
-    if request.method == "PUT":
-        return _json([await registry.put_ws(caller, await read_json(request))])
-    return _json(await registry.ws(caller.scope))
-
-
-async def _dojo(request: Request) -> Response:
-    caller = authenticate(request)
-    return _json(await platform_of(request).registry.dojo_managed(caller.scope))
-
-
-def registry_routes() -> list[BaseRoute]:
-    return [
-        Route("/epos/integrations", _get_all, methods=["GET"]),
-        Route("/epos/integrations/rest", _rest, methods=["GET", "PUT"]),
-        Route("/epos/integrations/ws", _ws, methods=["GET", "PUT"]),
-        Route("/epos/integrations/dojo", _dojo, methods=["GET"]),
-    ]

@@ -1,4 +1,4 @@
-"""The local platform's web dashboard and virtual card terminal (see :mod:`.routes`)."""
+"""The local platform's web dashboard: its pages, including the virtual terminal's (see :mod:`.routes`)."""
 
 from dojo_epos.platform.dashboard.routes import dashboard_routes
 

@@ -12,91 +12,84 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
-from dojo_epos.contract.capabilities import UnknownCapability, lookup
+from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import Payments
+from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.store import Store
 
-from .engine import CallOutcome, FlowRun, run_flow
+from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
-
-if TYPE_CHECKING:
-    from dojo_epos.platform.app import Platform
+from .payments_port import FlowPayments
+from .single_call import single_call_run
+from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
 log = logging.getLogger("dojo_epos.tester")
-
-_FAILURES = {
-    Failure.TIMED_OUT: "timed_out",
-    Failure.NOT_REGISTERED: "not_registered",
-    Failure.NOT_CONNECTED: "not_connected",
-    Failure.TRANSPORT_ERROR: "transport_error",
-    Failure.SCHEMA_VIOLATION: "schema_violation",
-    Failure.INVALID_PARAMS: "invalid_params",
-}
-
 
 class FlowRequestError(Exception):
     """A run request the tester refuses (unknown flow, missing or bad params)."""
 
 
 class PlatformFlowInvoker:
-    """The engine's invoker, backed by the platform: calls go through the real invocation path
-    (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo product sees."""
+    """The engine's :class:`~.engine.FlowInvoker`, backed by the platform: calls go through the real
+    invocation path (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo
+    product sees."""
 
-    def __init__(self, platform: Platform, scope: Scope, *, transport: str | None = None) -> None:
-        self.platform = platform
+    def __init__(self, invoker: Invoker, registry: Registry, scope: Scope, *,
+                 transport: str | None = None) -> None:
+        self.invoker = invoker
+        self.registry = registry
         self.scope = scope
-        self.transport = transport
+        self.asked = transport
+        self._chosen: tuple[str, str] | None = None
+
+    async def transport(self) -> tuple[str, str]:
+        """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
+        if self._chosen is None:
+            over = [r.transport for r in await self.registry.registrations(self.scope)]
+            connected = self.invoker.gateway.connection(self.scope) is not None
+            self._chosen = choose_transport(self.asked, over, connected)
+        return self._chosen
 
     async def call(self, capability: str, params: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> CallOutcome:
+                   headers: Mapping[str, str] | None = None, *,
+                   expect_error: ErrorType | tuple[ErrorType, ...] | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
-        result: InvocationResult = await self.platform.invoke(
+        return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport)
-        if result.ok:
-            return CallOutcome(result=result.result, duration_ms=result.duration_ms,
-                               request=result.request, reply=result.reply)
-        if result.failure is Failure.EPOS_ERROR and result.error is not None:
-            return CallOutcome(error=result.error, duration_ms=result.duration_ms,
-                               request=result.request, reply=result.reply)
-        failure = _FAILURES.get(result.failure, "transport_error") if result.failure else "unknown"
-        return CallOutcome(failure=failure, detail=result.detail or "", duration_ms=result.duration_ms,
-                           request=result.request, reply=result.reply)
+            transport=(await self.transport())[0], expect_error=expect_error)
 
     async def registered(self) -> set[str]:
-        names: set[str] = set()
-        for registration in await self.platform.registry.registrations(self.scope):
-            if self.transport is not None and registration.transport != self.transport:
-                continue
-            for cap in registration.capabilities:
-                try:
-                    names.add(lookup(cap.name).name)
-                except UnknownCapability:  # registered under an older catalogue; ignore it
-                    continue
-        return names
+        return await self.registry.capability_names(self.scope, (await self.transport())[0])
 
 
 class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
-    def __init__(self, platform: Platform, *, flow_timeout: float = 300.0) -> None:
-        self.platform = platform
+    def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
+                 flow_timeout: float = 300.0, payments: Payments | None = None) -> None:
+        self.invoker = invoker
+        self.payments = payments
+        self.registry = registry
+        self.store = store
         self.flow_timeout = flow_timeout
         self._live: dict[tuple[Scope, str], FlowResult] = {}
         self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
 
     @staticmethod
     def descriptions() -> list[FlowDescription]:
-        return [FlowDescription(name=f.name, params=list(f.params)) for f in FLOWS]
+        return [FlowDescription(name=f.name, params=[*f.params, TRANSPORT_PARAM]) for f in FLOWS]
 
     def prepare(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> FlowRun:
         """Check a run request and build its run; raises :class:`FlowRequestError`."""
@@ -105,6 +98,10 @@ class TesterService:
             names = ", ".join(f.name for f in FLOWS)
             raise FlowRequestError(f"unknown flow {flow!r}; the flows are: {names}")
         params = dict(params or {})
+        try:
+            transport = parse_transport(params.pop(TRANSPORT_PARAM.name, None))
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
         known = {p.name for p in definition.params}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -115,13 +112,19 @@ class TesterService:
         for name, value in params.items():
             if not isinstance(value, str | int | float | bool) or value is None:
                 raise FlowRequestError(f"parameter {name} must be a string, number or boolean")
+        if definition.check_params is not None:
+            problem = definition.check_params(params)
+            if problem:
+                raise FlowRequestError(problem)
         key_holder: dict[str, tuple[Scope, str]] = {}
 
         def on_update(snapshot: FlowResult) -> None:
             self._live[key_holder["key"]] = snapshot
 
-        run = FlowRun(definition, params, PlatformFlowInvoker(self.platform, scope),
-                      on_update=on_update)
+        run = FlowRun(definition, params,
+                      PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
+                      on_update=on_update,
+                      payments=FlowPayments(self.payments, scope) if self.payments else None)
         key_holder["key"] = (scope, run.flow_id)
         return run
 
@@ -130,16 +133,29 @@ class TesterService:
         run = self.prepare(scope, flow, params)
         key = (scope, run.flow_id)
         self._live[key] = run.result.model_copy(deep=True)
-        await self.platform.store.save_flow_result(scope, run.flow_id, _dump(run.result))
+        await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def call(self, scope: Scope, capability: str, params: Mapping[str, Any],
+                   transport: str | None = None) -> FlowResult:
+        """One call, run to its end and kept like a flow (see :mod:`.single_call`)."""
+        try:
+            invoker = PlatformFlowInvoker(self.invoker, self.registry, scope,
+                                          transport=parse_transport(transport))
+            run = single_call_run(capability, params, invoker)
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
+        result = await run_flow(run, timeout=self.flow_timeout)
+        await self.store.save_flow_result(scope, run.flow_id, _dump(result))
+        return result
 
     async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
         key = (scope, run.flow_id)
         try:
             result = await run_flow(run, timeout=self.flow_timeout)
-            await self.platform.store.save_flow_result(scope, run.flow_id, _dump(result))
+            await self.store.save_flow_result(scope, run.flow_id, _dump(result))
             return result
         finally:
             self._tasks.pop(key, None)
@@ -156,7 +172,7 @@ class TesterService:
         live = self._live.get((scope, flow_id))
         if live is not None:
             return live
-        stored = await self.platform.store.get_flow_result(scope, flow_id)
+        stored = await self.store.get_flow_result(scope, flow_id)
         if stored is None:
             return None
         try:
@@ -176,7 +192,7 @@ class TesterService:
     async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
         """The scope's latest runs, newest first (for the dashboard)."""
         found = []
-        for flow_id in await self.platform.store.flow_ids(scope, limit):
+        for flow_id in await self.store.flow_ids(scope, limit):
             result = await self.result(scope, flow_id)
             if result is not None:
                 found.append(result)

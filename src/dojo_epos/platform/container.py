@@ -1,0 +1,113 @@
+"""The platform's parts, built once and wired together: :class:`Platform` and its settings.
+
+Each service takes its collaborators in its constructor; this is the one place that decides which
+ones. Nothing here knows HTTP: :mod:`dojo_epos.platform.app` puts routes on top of these parts::
+
+    platform = Platform(PlatformSettings(db_url="sqlite:///platform.db"))
+    await platform.invoke(scope, "GetOrderById", {"orderId": "o1"})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from dojo_epos.contract.models import RequestHeaders
+from dojo_epos.platform.accounts import KeyPolicy, Scope
+from dojo_epos.platform.events import Events, deliver_payment_intent_event
+from dojo_epos.platform.gateway import Gateway
+from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
+from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
+from dojo_epos.platform.payments.recorder import PaymentRecorder
+from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.store import Store
+from dojo_epos.platform.tester.service import TesterService
+from dojo_epos.settings import default_platform_db
+
+__all__ = ["Platform", "PlatformSettings"]
+
+
+@dataclass
+class PlatformSettings:
+    """How the local platform runs; every field has a usable default."""
+
+    db_url: str = field(default_factory=default_platform_db)
+    """SQLite (``sqlite:///file``) or PostgreSQL (``postgresql://...``); the async driver is
+    picked automatically."""
+    allowed_keys: Sequence[str] = ()
+    """When empty, any well-formed key is accepted as its own account; otherwise only these."""
+    call_timeout: float = 10.0
+    """Seconds the platform waits for an EPOS's answer, on either transport."""
+    ping_interval: float | None = 20.0
+    """Seconds between WebSocket keepalive pings (sent by uvicorn); None disables them."""
+    ping_timeout: float | None = 20.0
+    """Seconds without a pong before a socket is considered dead."""
+    call_log_size: int = 500
+    """How many recent calls the in-memory call log keeps (the database keeps them all)."""
+    http_transport: httpx.AsyncBaseTransport | None = None
+    """httpx transport for REST calls to EPOSes (tests: ``httpx.ASGITransport(app)``)."""
+    flow_timeout: float = 300.0
+    """Seconds a tester flow may run in all; past it the flow is TIMED_OUT."""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    """Largest REST reply body read from an EPOS; a larger one is a ReplyTooLarge failure (the
+    WebSocket's frame limit is the same figure)."""
+    settle_after: float = DAY
+    """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
+    webhook_retry_delays: Sequence[float] = RETRY_DELAYS
+    """Seconds before each retry of a failed webhook delivery."""
+
+
+class Platform:
+    """The platform's parts: key policy, store, registry, gateway, invoker, events, payments, tester."""
+
+    def __init__(self, settings: PlatformSettings | None = None) -> None:
+        self.settings = settings or PlatformSettings()
+        self.keys = KeyPolicy(self.settings.allowed_keys)
+        self.store = Store(self.settings.db_url)
+        self.registry = Registry(self.store)
+        self.gateway = Gateway(call_timeout=self.settings.call_timeout)
+        self.invoker = Invoker(self.registry, self.gateway, self.store,
+                               call_timeout=self.settings.call_timeout,
+                               max_reply_bytes=self.settings.max_reply_bytes,
+                               http_transport=self.settings.http_transport,
+                               ring_size=self.settings.call_log_size)
+        self.events = Events(self.store)
+        self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
+                                 retry_delays=self.settings.webhook_retry_delays)
+        self.invoker.observers.append(PaymentRecorder(self.payments.intents))
+        self.tester = TesterService(self.invoker, self.registry, self.store,
+                                    flow_timeout=self.settings.flow_timeout, payments=self.payments)
+
+    async def start(self) -> None:
+        """Create missing tables (also done lazily on first use)."""
+        await self.store.start()
+        await self.payments.start()
+
+    async def close(self) -> None:
+        await self.tester.close()
+        await self.payments.close()
+        await self.gateway.close_all()
+        await self.invoker.aclose()
+        await self.store.close()
+
+    async def invoke(
+        self,
+        scope: Scope,
+        capability_name: str,
+        params: dict[str, Any] | BaseModel | None = None,
+        headers: RequestHeaders | None = None,
+        **options: Any,
+    ) -> InvocationResult:
+        """Call a capability on the scope's EPOS (see :meth:`Invoker.invoke`)."""
+        return await self.invoker.invoke(scope, capability_name, params, headers, **options)
+
+    async def deliver_payment_intent_event(
+        self, scope: Scope, event_type: str, data: Any, **options: Any
+    ) -> InvocationResult:
+        """Send HandleEvent to the scope's EPOS (see :func:`.events.deliver_payment_intent_event`)."""
+        return await deliver_payment_intent_event(self.invoker, scope, event_type, data, **options)
