@@ -93,6 +93,7 @@ class Platform:
         await self.payments.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
+        self.invoker.recorder.close()
         await self.store.close()
 
     async def invoke(

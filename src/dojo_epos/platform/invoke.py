@@ -42,6 +42,7 @@ from dojo_epos.platform.calllog import CallLog
 from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
+from dojo_epos.platform.recording import Recorder
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.store import Registration, Store
 
@@ -115,6 +116,8 @@ class Invoker:
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
         self.observers: list[CallObserver] = []
+        #: Scopes being recorded to a file (``dojo-epos record``; see :mod:`.recording`).
+        self.recorder = Recorder()
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -169,6 +172,7 @@ class Invoker:
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
+        wire: dict[str, Any] = {}
         try:
             try:
                 capability = lookup(capability_name)
@@ -190,6 +194,7 @@ class Invoker:
             outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
+        self.recorder.record(scope, outcome, wire)
         if outcome.ok:
             for observer in self.observers:
                 try:
