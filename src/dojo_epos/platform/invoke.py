@@ -23,9 +23,10 @@ Every call is recorded, with its request, reply, duration and outcome, in the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -40,6 +41,7 @@ from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
 from dojo_epos.platform.egress import guarded_transport
+from dojo_epos.platform.faults import Fault, FaultBook, FaultKind
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.recording import Recorder
@@ -118,6 +120,8 @@ class Invoker:
         self.observers: list[CallObserver] = []
         #: Scopes being recorded to a file (``dojo-epos record``; see :mod:`.recording`).
         self.recorder = Recorder()
+        #: Faults on demand, per scope (off by default; see :mod:`.faults`).
+        self.faults = FaultBook()
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -173,6 +177,7 @@ class Invoker:
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
         wire: dict[str, Any] = {}
+        faults: list[Fault] = []
         try:
             try:
                 capability = lookup(capability_name)
@@ -182,10 +187,12 @@ class Invoker:
             chosen, registration = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
+            faults = self.faults.for_call(scope, capability.name, chosen)
             if chosen == WS:
-                await self._call_ws(scope, capability, wire, timeout, outcome)
+                await self._call_ws(scope, capability, wire, timeout, outcome, faults)
             else:
-                await self._call_rest(capability, registration, wire, validate, timeout, outcome)
+                await self._call_rest(capability, registration, wire, validate, timeout, outcome,
+                                      faults)
             outcome.ok = True
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
@@ -193,6 +200,9 @@ class Invoker:
             expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
             outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
+        if faults:  # every injected fault shows in the call log
+            injected = "; ".join(f.describe() for f in faults)
+            outcome.detail = f"{injected} | {outcome.detail}" if outcome.detail else injected
         await self._record(scope, outcome)
         self.recorder.record(scope, outcome, wire)
         if outcome.ok:
@@ -246,12 +256,13 @@ class Invoker:
         return wire
 
     async def _call_ws(self, scope: Scope, capability: Capability, wire: dict[str, Any],
-                       timeout: float | None, outcome: InvocationResult) -> None:
+                       timeout: float | None, outcome: InvocationResult,
+                       faults: Sequence[Fault] = ()) -> None:
         envelope: dict[str, Any] = {"jsonrpc": JSONRPC_VERSION, "method": capability.rpc_method,
                                     "params": wire}
         outcome.request = envelope
         try:
-            reply = await self.gateway.call(scope, capability.rpc_method, wire, timeout)
+            reply = await self.gateway.call(scope, capability.rpc_method, wire, timeout, faults)
         except NotConnected as exc:
             raise _Stop(Failure.NOT_CONNECTED, str(exc)) from None
         except CallTimedOut as exc:
@@ -269,7 +280,7 @@ class Invoker:
 
     async def _call_rest(self, capability: Capability, registration: Registration,
                          wire: dict[str, Any], validate: bool, timeout: float | None,
-                         outcome: InvocationResult) -> None:
+                         outcome: InvocationResult, faults: Sequence[Fault] = ()) -> None:
         try:
             request = rest_request_for(capability, wire)
         except EposError as exc:
@@ -290,6 +301,19 @@ class Invoker:
         if body is not None:
             outcome.request["body"] = body
         limit = self.call_timeout if timeout is None else timeout
+        for fault in faults:
+            if fault.kind is FaultKind.REST_DELAY:
+                await asyncio.sleep(fault.seconds())
+            elif fault.kind is FaultKind.REST_RESET:
+                raise _Stop(Failure.TRANSPORT_ERROR,
+                            f"{method} {url}: ConnectError: connection reset by peer")
+            elif fault.kind is FaultKind.REST_RETRY_AFTER_TIMEOUT:
+                # Dojo gave up waiting on this one and sends it again; the first answer is lost.
+                with contextlib.suppress(httpx.HTTPError, _TooLarge, TimeoutError):
+                    await asyncio.wait_for(self._send(
+                        method, url, body, request_headers,
+                        httpx.BasicAuth(registration.username or "", registration.password or ""),
+                        limit), limit)
         try:
             # httpx's timeouts are per phase (connect, each read...), and an in-process transport
             # ignores them; the whole call is bounded here so a slow-dripping EPOS cannot hold a
