@@ -38,20 +38,29 @@ from dojo_epos.settings import default_platform_db
 __all__ = ["Platform", "PlatformSettings", "build_platform_app", "serve_platform"]
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "service": "dojo-epos platform", "version": __version__})
+def _healthz(platform: Platform) -> Route:
+    async def healthz(request: Request) -> Response:
+        health = platform.health()
+        body = {"status": "ok" if health["ok"] else "unavailable", "service": "dojo-epos platform",
+                "version": __version__, "bus": health["bus"], "worker": health["worker"]}
+        if not health["ok"]:
+            body["message"] = f"the message bus ({health['bus']}) is unavailable"
+        return JSONResponse(body, status_code=200 if health["ok"] else 503)
+
+    return Route("/healthz", healthz, methods=["GET"])
 
 
 def platform_routes(platform: Platform) -> list[BaseRoute]:
     """Every route of the platform, each given the services it uses."""
     return [
-        Route("/healthz", _healthz, methods=["GET"]),
+        _healthz(platform),
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
         socket_route(platform.gateway, platform.keys),
         *tester_routes(platform.tester, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
+                          router=platform.router,
                           tester=platform.tester),
     ]
 

@@ -10,6 +10,8 @@
 
 When both transports registered a capability, the WebSocket is used while its socket is connected and
 REST otherwise: a connected socket is the EPOS's live channel, and REST still works when it drops.
+The socket may be held by another worker: the :class:`~.routing.Router` reaches it over the bus, and
+when no worker holds it the call falls back to REST.
 
 The answer is an :class:`InvocationResult`: the validated result model, or a typed failure
 (:class:`Failure`). A SearchTables reply that is an array (what the REST spec says: spec defect #5)
@@ -42,8 +44,9 @@ from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
+from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import Registration, Store, utc_now
 
 __all__ = ["Failure", "InvocationResult", "Invoker"]
@@ -148,11 +151,11 @@ class Invoker:
     an in-process EPOS. ``ring_size`` bounds the in-memory call log.
     """
 
-    def __init__(self, registry: Registry, gateway: Gateway, store: Store, *,
+    def __init__(self, registry: Registry, router: Router, store: Store, *,
                  call_timeout: float = 10.0, http_transport: httpx.AsyncBaseTransport | None = None,
                  ring_size: int = 500) -> None:
         self.registry = registry
-        self.gateway = gateway
+        self.router = router
         self.store = store
         self.call_timeout = call_timeout
         self._http_transport = http_transport
@@ -217,11 +220,19 @@ class Invoker:
             except UnknownCapability:
                 raise _Stop(Failure.NOT_REGISTERED,
                             f"{capability_name!r} is not a capability of the contract") from None
-            chosen, registration = await self._choose(scope, capability, transport)
+            chosen, registration, fallback = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
             if chosen == WS:
-                await self._call_ws(scope, capability, wire, timeout, outcome)
+                try:
+                    await self._call_ws(scope, capability, wire, timeout, outcome)
+                except _Stop as stop:
+                    if stop.failure is not Failure.NOT_CONNECTED or fallback is None:
+                        raise
+                    # No worker holds the socket after all: REST, as when it is known to be down.
+                    outcome.transport, outcome.request = REST, None
+                    wire = self._params(capability, params, headers, REST, validate)
+                    await self._call_rest(capability, fallback, wire, validate, timeout, outcome)
             else:
                 await self._call_rest(capability, registration, wire, validate, timeout, outcome)
             outcome.ok = True
@@ -233,7 +244,9 @@ class Invoker:
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,
-                      forced: str | None) -> tuple[str, Registration]:
+                      forced: str | None) -> tuple[str, Registration, Registration | None]:
+        """The transport, its registration, and the REST one to fall back on when the socket
+        turns out to be held by no worker (None when there is no such fallback)."""
         offering = await self.registry.offering(scope, capability)
         if forced is not None:
             if forced not in offering:
@@ -242,15 +255,12 @@ class Invoker:
             chosen = forced
         elif not offering:
             raise _Stop(Failure.NOT_REGISTERED, f"{capability.name} is not registered")
-        elif WS in offering and (REST not in offering or self.gateway.connection(scope)):
-            chosen = WS
         else:
-            chosen = REST
-        if chosen == WS and self.gateway.connection(scope) is None:
-            raise _Stop(Failure.NOT_CONNECTED,
-                        f"{capability.name} is registered over the WebSocket, "
-                        "but no EPOS socket is connected")
-        return chosen, offering[chosen]
+            # The WebSocket whenever registered: the router finds the socket on whichever worker
+            # holds it, and when none does the call falls back to REST (if registered too).
+            chosen = WS if WS in offering else REST
+        fallback = offering.get(REST) if chosen == WS and forced is None else None
+        return chosen, offering[chosen], fallback
 
     @staticmethod
     def _params(capability: Capability, params: Mapping[str, Any] | BaseModel | None,
@@ -280,9 +290,11 @@ class Invoker:
                                     "params": wire}
         outcome.request = envelope
         try:
-            reply = await self.gateway.call(scope, capability.rpc_method, wire, timeout)
-        except NotConnected as exc:
-            raise _Stop(Failure.NOT_CONNECTED, str(exc)) from None
+            reply = await self.router.call(scope, capability.rpc_method, wire, timeout)
+        except NotConnected:
+            raise _Stop(Failure.NOT_CONNECTED,
+                        f"{capability.name} is registered over the WebSocket, "
+                        "but no EPOS socket is connected") from None
         except CallTimedOut as exc:
             envelope["id"] = exc.request_id
             raise _Stop(Failure.TIMED_OUT, f"{capability.rpc_method}: {exc}") from None

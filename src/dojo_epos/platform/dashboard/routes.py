@@ -33,6 +33,7 @@ from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.gateway import Gateway
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import CallRow, Registration, Store
@@ -104,11 +105,12 @@ class Dashboard:
     """The page handlers, bound to the platform's services."""
 
     def __init__(self, *, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                 tester: TesterService) -> None:
+                 tester: TesterService, router: Router | None = None) -> None:
         self.store = store
         self.invoker = invoker
         self.registry = registry
         self.gateway = gateway
+        self.router = router
         self.tester = tester
         self.receipts: OrderedDict[str, tuple[Scope, t.Receipt]] = OrderedDict()
 
@@ -120,7 +122,7 @@ class Dashboard:
 
     async def _scopes(self) -> list[Scope]:
         found = set(await self.store.scopes())
-        found.update(c.scope for c in self.gateway.connections())
+        found.update(c.scope for c in self.gateway.connections())  # other workers' are stored
         return sorted(found, key=str)
 
     async def _scope_or_picker(self, request: Request, page: str) -> Scope | Response:
@@ -145,10 +147,14 @@ class Dashboard:
                              "registrations": [_registration_view(r) for r in registrations],
                              "calls": [_call_view(c) for c in calls]})
         return render("overview.html", accounts=accounts, scope=None,
-                      sockets=self.gateway.stats())
+                      sockets=await self._sockets())
+
+    async def _sockets(self) -> dict[str, Any]:
+        """Every worker's live sockets (this worker's alone without a router)."""
+        return await self.router.stats() if self.router is not None else self.gateway.stats()
 
     async def sockets_json(self, request: Request) -> Response:
-        html = render_fragment("_sockets.html", sockets=self.gateway.stats())
+        html = render_fragment("_sockets.html", sockets=await self._sockets())
         return no_store(JSONResponse({"done": False, "html": html}))
 
     # -- flows --------------------------------------------------------------------------------
@@ -331,9 +337,10 @@ async def _to_dashboard(request: Request) -> Response:
 
 
 def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                     tester: TesterService) -> list[BaseRoute]:
+                     tester: TesterService, router: Router | None = None) -> list[BaseRoute]:
     """The dashboard's routes (and ``/`` redirecting to it), to add to the platform app."""
-    d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester)
+    d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester,
+                  router=router)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),

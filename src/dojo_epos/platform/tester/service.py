@@ -4,11 +4,17 @@
 memory while it runs (cheap live updates) and is written to the platform store when it starts and
 when it ends, so results survive a restart. A run found IN_PROGRESS in the store with no task behind
 it was cut short by a restart; it is reported as FAILURE, saying so, rather than left running forever.
+
+With several workers, the worker running a flow serves its live snapshot on the bus
+(``dojo-epos.flow.<token>``): another worker asked for it gets the snapshot from there, and only when
+no worker answers (NATS's "no responders") is the run taken as cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,6 +25,7 @@ from pydantic import ValidationError
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.bus import Bus, BusError, MemoryBus, Subscription, subject_token
 from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
@@ -80,11 +87,13 @@ class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
     def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
-                 flow_timeout: float = 300.0) -> None:
+                 flow_timeout: float = 300.0, bus: Bus | None = None) -> None:
         self.invoker = invoker
         self.registry = registry
         self.store = store
         self.flow_timeout = flow_timeout
+        self.bus = bus or MemoryBus()
+        self._served: dict[tuple[Scope, str], Subscription] = {}
         self._live: dict[tuple[Scope, str], FlowResult] = {}
         self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
 
@@ -125,9 +134,20 @@ class TesterService:
         key = (scope, run.flow_id)
         self._live[key] = run.result.model_copy(deep=True)
         await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
+        await self._serve_live(key)
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def _serve_live(self, key: tuple[Scope, str]) -> None:
+        async def snapshot(payload: bytes) -> bytes:
+            live = self._live.get(key)
+            return json.dumps(_dump(live) if live is not None else None).encode()
+
+        try:
+            self._served[key] = await self.bus.serve(_flow_subject(*key), snapshot)
+        except BusError:
+            log.warning("flow %s: the bus is down; other workers see its stored state only", key[1])
 
     async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
         key = (scope, run.flow_id)
@@ -138,13 +158,32 @@ class TesterService:
         finally:
             self._tasks.pop(key, None)
             self._live.pop(key, None)
+            served = self._served.pop(key, None)
+            if served is not None:
+                await served.stop()
 
     async def wait(self, scope: Scope, flow_id: str) -> FlowResult | None:
         """Wait for a run to end (tests, the demo); returns its final result."""
         task = self._tasks.get((scope, flow_id))
         if task is not None:
             return await asyncio.shield(task)
-        return await self.result(scope, flow_id)
+        result = await self.result(scope, flow_id)
+        while result is not None and result.status is Status.IN_PROGRESS:  # run by another worker
+            await asyncio.sleep(0.05)
+            result = await self.result(scope, flow_id)
+        return result
+
+    async def _remote(self, scope: Scope, flow_id: str) -> tuple[bool, FlowResult | None]:
+        """Ask the worker running the flow for its snapshot: (whether one answered, snapshot)."""
+        try:
+            raw = await self.bus.request(_flow_subject(scope, flow_id), b"{}", 2.0)
+        except BusError:
+            return False, None
+        with contextlib.suppress(ValueError, ValidationError):
+            data = json.loads(raw)
+            if data is not None:
+                return True, FlowResult.model_validate(data)
+        return True, None
 
     async def result(self, scope: Scope, flow_id: str) -> FlowResult | None:
         live = self._live.get((scope, flow_id))
@@ -159,6 +198,15 @@ class TesterService:
             log.error("stored flow result %s is unreadable", flow_id)
             return None
         if result.status is Status.IN_PROGRESS and (scope, flow_id) not in self._tasks:
+            answered, snapshot = await self._remote(scope, flow_id)
+            if answered:
+                return snapshot or result
+            if not self.bus.connected:  # cannot tell whether another worker runs it
+                return result
+            stored = await self.store.get_flow_result(scope, flow_id)  # it may just have ended
+            if stored is not None and stored.get("status") != Status.IN_PROGRESS.value:
+                with contextlib.suppress(ValidationError):
+                    return FlowResult.model_validate(stored)
             now = datetime.now(UTC)
             result.status = Status.FAILURE
             result.finished_at = now
@@ -182,6 +230,10 @@ class TesterService:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+def _flow_subject(scope: Scope, flow_id: str) -> str:
+    return f"dojo-epos.flow.{subject_token(f'{scope}/{flow_id}')}"
 
 
 def _dump(result: FlowResult) -> dict[str, Any]:
