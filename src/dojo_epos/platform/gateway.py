@@ -26,8 +26,8 @@ import json
 import logging
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 

@@ -73,9 +73,11 @@ class Bus(abc.ABC):
 
     async def start(self) -> None:
         """Connect (a no-op for the in-process bus)."""
+        return None
 
     async def close(self) -> None:
         """Drop every subscription and disconnect."""
+        return None
 
     @property
     @abc.abstractmethod

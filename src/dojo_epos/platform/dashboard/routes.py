@@ -33,9 +33,9 @@ from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.routing import Router
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
