@@ -32,7 +32,7 @@ from dojo_epos.settings import default_platform_db
 __all__ = ["Platform", "PlatformSettings"]
 
 #: Broadcast when a scope's registrations change, so other workers drop their cached copy.
-REGISTRY_SUBJECT = "dojo-epos.registry"
+REGISTRY_SUBJECT = "registry"
 
 
 @dataclass
@@ -59,6 +59,8 @@ class PlatformSettings:
     bus_url: str | None = None
     """The bus between workers: None or ``memory`` (one process, the default) or
     ``nats://host:port`` (several workers or machines sharing ``db_url``)."""
+    bus_namespace: str = "dojo-epos"
+    """The prefix of every subject on NATS: platforms sharing one NATS server keep apart by it."""
     bus: Bus | None = None
     """A bus instance to use instead of ``bus_url`` (tests: one MemoryBus shared by two platforms)."""
     worker_id: str | None = None
@@ -77,7 +79,8 @@ class Platform:
         self.settings = settings or PlatformSettings()
         self.keys = KeyPolicy(self.settings.allowed_keys)
         self.store = Store(self.settings.db_url)
-        self.bus = self.settings.bus or make_bus(self.settings.bus_url)
+        self.bus = self.settings.bus or make_bus(self.settings.bus_url,
+                                                 namespace=self.settings.bus_namespace)
         ttl = self.settings.registry_cache_ttl
         self.registry = Registry(self.store, cache_ttl=5.0 if ttl is None and self.bus.distributed
                                  else ttl)

@@ -46,7 +46,7 @@ __all__ = ["Router", "new_worker_id", "scope_subject"]
 
 log = logging.getLogger("dojo_epos.platform.routing")
 
-SOCKETS_SUBJECT = "dojo-epos.sockets"
+SOCKETS_SUBJECT = "sockets"
 #: Seconds the bus waits past a call's own time-out before taking the holder for dead.
 REPLY_MARGIN = 1.0
 #: Seconds the dashboard waits for every worker's socket list.
@@ -59,11 +59,11 @@ def new_worker_id() -> str:
 
 
 def scope_subject(scope: Scope) -> str:
-    return f"dojo-epos.scope.{subject_token(str(scope))}"
+    return f"scope.{subject_token(str(scope))}"
 
 
 def _claim_subject(scope: Scope) -> str:
-    return f"dojo-epos.claim.{subject_token(str(scope))}"
+    return f"claim.{subject_token(str(scope))}"
 
 
 @dataclass
@@ -86,12 +86,22 @@ class Router:
         self._held: dict[Scope, _Held] = {}
         self._subscriptions: list[Subscription] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
         gateway.on_attach = self._attached
         gateway.on_detach = self._detached
+        bus.on_reconnect.append(self._resubscribe)
 
     async def start(self) -> None:
-        await self.bus.start()
-        self._subscriptions.append(await self.bus.serve(SOCKETS_SUBJECT, self._answer_sockets))
+        """Join the bus (done by the platform's start, else on the first call or socket)."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self.bus.start()
+            self._subscriptions.append(await self.bus.serve(SOCKETS_SUBJECT, self._answer_sockets))
+        except BaseException:
+            self._started = False
+            raise
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -102,6 +112,7 @@ class Router:
         for sub in self._subscriptions:
             await sub.stop()
         self._subscriptions.clear()
+        self._started = False
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -116,6 +127,11 @@ class Router:
         limit = self.gateway.call_timeout if timeout is None else timeout
         if self.local_first and self.holds(scope):
             return await self.gateway.call(scope, method, params, limit)
+        if not self._started:
+            try:
+                await self.start()
+            except BusUnavailable as exc:
+                raise ConnectionLost(str(exc)) from exc
         payload = json.dumps({"method": method, "params": params, "timeout": limit},
                              separators=(",", ":")).encode()
         try:
@@ -153,26 +169,45 @@ class Router:
 
     async def _attached(self, conn: Connection) -> None:
         scope = conn.scope
-        if scope not in self._held:
-            held = self._held[scope] = _Held()
-
-            async def serve(payload: bytes) -> bytes:
-                return await self._serve_call(scope, payload)
-
-            async def claimed(payload: bytes) -> None:
-                await self._claimed(scope, payload)
-
+        if not self._started:
             try:
-                held.subscriptions.append(await self.bus.serve(scope_subject(scope), serve))
-                held.subscriptions.append(await self.bus.subscribe(_claim_subject(scope), claimed))
+                await self.start()
             except BusUnavailable:
-                log.warning("%s: the bus is down; this socket is reachable from this worker only "
-                            "until it returns", scope)
+                log.warning("%s: the bus is unavailable; this socket is reachable from this worker "
+                            "only", scope)
+        held = self._held.setdefault(scope, _Held())
+        await self._subscribe(scope, held)
         claim = {"worker": self.worker_id, "at": conn.connected_at.timestamp()}
         try:
             await self.bus.publish(_claim_subject(scope), _encode(claim))
         except BusUnavailable:
             log.warning("%s: could not announce the new socket (the bus is down)", scope)
+
+    async def _subscribe(self, scope: Scope, held: _Held) -> None:
+        if held.subscriptions:
+            return
+
+        async def serve(payload: bytes) -> bytes:
+            return await self._serve_call(scope, payload)
+
+        async def claimed(payload: bytes) -> None:
+            await self._claimed(scope, payload)
+
+        try:
+            held.subscriptions.append(await self.bus.serve(scope_subject(scope), serve))
+            held.subscriptions.append(await self.bus.subscribe(_claim_subject(scope), claimed))
+        except BusUnavailable:
+            for sub in held.subscriptions:
+                await sub.stop()
+            held.subscriptions.clear()
+            log.warning("%s: the bus is down; this socket is reachable from this worker only "
+                        "until it returns", scope)
+
+    async def _resubscribe(self) -> None:
+        """The bus is back: put the sockets taken during its outage on it."""
+        await self.start()  # a no-op unless joining failed before
+        for scope, held in list(self._held.items()):
+            await self._subscribe(scope, held)
 
     async def _claimed(self, scope: Scope, payload: bytes) -> None:
         """Another worker took a newer socket for the scope: close ours as replaced."""

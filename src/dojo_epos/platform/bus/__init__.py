@@ -30,9 +30,9 @@ __all__ = [
 ]
 
 
-def make_bus(url: str | None, *, name: str = "dojo-epos platform") -> Bus:
+def make_bus(url: str | None, *, name: str = "dojo-epos platform", namespace: str = "dojo-epos") -> Bus:
     """The bus a URL names: None/``memory`` -> :class:`MemoryBus`; ``nats://`` (or ``tls://``)
-    -> :class:`~.nats.NatsBus`. Anything else is a ValueError saying what is accepted."""
+    -> :class:`~.nats.NatsBus` (its subjects under ``namespace``). Anything else is a ValueError saying what is accepted."""
     if url is None or url in ("", "memory", "memory://"):
         return MemoryBus()
     if url.startswith(("nats://", "tls://")):
@@ -40,5 +40,5 @@ def make_bus(url: str | None, *, name: str = "dojo-epos platform") -> Bus:
             from dojo_epos.platform.bus.nats import NatsBus
         except ImportError:
             raise ValueError("the NATS bus needs nats-py: pip install 'dojo-epos[nats]'") from None
-        return NatsBus(url, name=name)
+        return NatsBus(url, name=name, namespace=namespace)
     raise ValueError(f"unknown bus {url!r}: use 'memory' or nats://host:port")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
 Responder = Callable[[bytes], Awaitable[bytes]]
 #: Receives one broadcast payload.
 Broadcast = Callable[[bytes], Awaitable[None]]
+
+
+log = logging.getLogger("dojo_epos.platform.bus")
 
 
 class BusError(Exception):
@@ -70,6 +74,18 @@ class Bus(abc.ABC):
 
     #: A short name for health reports and errors (``memory``, ``nats://127.0.0.1:4222``).
     name: str = "bus"
+
+    def __init__(self) -> None:
+        #: Called after the bus comes back from an outage (subscriptions made then are kept by
+        #: the bus itself; the ones that failed during it can be made now).
+        self.on_reconnect: list[Callable[[], Awaitable[None]]] = []
+
+    async def _reconnected_hooks(self) -> None:
+        for hook in list(self.on_reconnect):
+            try:
+                await hook()
+            except Exception:
+                log.exception("a bus reconnect hook failed")
 
     async def start(self) -> None:
         """Connect (a no-op for the in-process bus)."""

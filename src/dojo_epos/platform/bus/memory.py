@@ -65,6 +65,7 @@ class MemoryBus(Bus):
     name = "memory"
 
     def __init__(self) -> None:
+        super().__init__()
         self._responders: _Table[Responder] = _Table()
         self._listeners: _Table[Broadcast] = _Table()
 

@@ -54,9 +54,12 @@ class _NatsSubscription(Subscription):
 class NatsBus(Bus):
     """A NATS connection shared by the worker's services."""
 
-    def __init__(self, url: str, *, name: str = "dojo-epos platform",
+    def __init__(self, url: str, *, name: str = "dojo-epos platform", namespace: str = "dojo-epos",
                  connect_timeout: float = 2.0, reconnect_wait: float = 0.5) -> None:
+        super().__init__()
         self.url = url
+        #: Every subject is put under it: platforms sharing one NATS server keep apart by it.
+        self.namespace = namespace
         self.name = url
         self._client_name = name
         self._connect_timeout = connect_timeout
@@ -92,6 +95,7 @@ class NatsBus(Bus):
 
     async def _reconnected(self) -> None:
         log.warning("reconnected to NATS at %s", self.url)
+        await self._reconnected_hooks()
 
     async def _error(self, exc: Exception) -> None:
         log.info("NATS: %s: %s", type(exc).__name__, exc)
@@ -105,6 +109,9 @@ class NatsBus(Bus):
                 await asyncio.wait_for(nc.close(), 2)
             except Exception:
                 log.debug("closing the NATS connection failed", exc_info=True)
+
+    def _s(self, subject: str) -> str:
+        return f"{self.namespace}.{subject}"
 
     def _client(self) -> Client:
         nc = self._nc
@@ -143,7 +150,7 @@ class NatsBus(Bus):
 
     async def _subscribe(self, subject: str, callback: Any) -> Subscription:
         nc = self._client()
-        sub = await nc.subscribe(subject, cb=callback)
+        sub = await nc.subscribe(self._s(subject), cb=callback)
         # Make sure the server has it before the caller announces it (a request sent right after
         # would otherwise find no responder).
         try:
@@ -155,7 +162,7 @@ class NatsBus(Bus):
     async def request(self, subject: str, payload: bytes, timeout: float) -> bytes:
         nc = self._client()
         try:
-            msg = await nc.request(subject, payload, timeout=timeout)
+            msg = await nc.request(self._s(subject), payload, timeout=timeout)
         except nats.errors.NoRespondersError:
             raise NoResponders(subject) from None
         except nats.errors.TimeoutError:
@@ -171,7 +178,7 @@ class NatsBus(Bus):
     async def publish(self, subject: str, payload: bytes) -> None:
         nc = self._client()
         try:
-            await nc.publish(subject, payload)
+            await nc.publish(self._s(subject), payload)
         except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
                 nats.errors.OutboundBufferLimitError) as exc:
             raise BusUnavailable(f"the message bus (NATS at {self.url}) is unavailable: "
@@ -188,7 +195,7 @@ class NatsBus(Bus):
 
         sub = await nc.subscribe(inbox, cb=collect)
         try:
-            await nc.publish(subject, payload, reply=inbox)
+            await nc.publish(self._s(subject), payload, reply=inbox)
             await nc.flush(timeout=2)
             await asyncio.sleep(window)
         finally:

@@ -140,6 +140,10 @@ class TesterService:
         return run.flow_id
 
     async def _serve_live(self, key: tuple[Scope, str]) -> None:
+        if not self.bus.connected:
+            with contextlib.suppress(BusError):
+                await self.bus.start()
+
         async def snapshot(payload: bytes) -> bytes:
             live = self._live.get(key)
             return json.dumps(_dump(live) if live is not None else None).encode()
@@ -175,6 +179,9 @@ class TesterService:
 
     async def _remote(self, scope: Scope, flow_id: str) -> tuple[bool, FlowResult | None]:
         """Ask the worker running the flow for its snapshot: (whether one answered, snapshot)."""
+        if not self.bus.connected:
+            with contextlib.suppress(BusError):
+                await self.bus.start()  # joined lazily when the platform was not started
         try:
             raw = await self.bus.request(_flow_subject(scope, flow_id), b"{}", 2.0)
         except BusError:
@@ -233,7 +240,7 @@ class TesterService:
 
 
 def _flow_subject(scope: Scope, flow_id: str) -> str:
-    return f"dojo-epos.flow.{subject_token(f'{scope}/{flow_id}')}"
+    return f"flow.{subject_token(f'{scope}/{flow_id}')}"
 
 
 def _dump(result: FlowResult) -> dict[str, Any]:
