@@ -30,9 +30,11 @@ __all__ = [
 ]
 
 
-def make_bus(url: str | None, *, name: str = "dojo-epos platform", namespace: str = "dojo-epos") -> Bus:
+def make_bus(url: str | None, *, name: str = "dojo-epos platform",
+             namespace: str = "dojo-epos") -> Bus:
     """The bus a URL names: None/``memory`` -> :class:`MemoryBus`; ``nats://`` (or ``tls://``)
-    -> :class:`~.nats.NatsBus` (its subjects under ``namespace``). Anything else is a ValueError saying what is accepted."""
+    -> :class:`~.nats.NatsBus` (its subjects under ``namespace``). Anything else is a ValueError
+    saying what is accepted."""
     if url is None or url in ("", "memory", "memory://"):
         return MemoryBus()
     if url.startswith(("nats://", "tls://")):
