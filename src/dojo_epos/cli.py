@@ -100,14 +100,50 @@ def platform_serve(
     api_key: Annotated[list[str] | None, typer.Option(
         "--api-key", help="Accept only these keys (repeatable); default: any well-formed key.")] = None,
     call_timeout: Annotated[float, typer.Option(help="Seconds to wait for an EPOS's answer.")] = 10.0,
+    bus: Annotated[str, typer.Option(
+        "--bus", envvar="PLATFORM_BUS",
+        help="Bus between workers: 'memory' (one process) or nats://host:port.")] = "memory",
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Worker processes on one port (needs --bus nats://... and "
+        "a PostgreSQL --db).")] = 1,
 ) -> None:
-    """Run the local stand-in for Dojo's platform (registry, gateway, events, tester, dashboard)."""
+    """Run the local stand-in for Dojo's platform (registry, gateway, events, tester, dashboard).
+
+    Several workers, here (--workers) or on other machines (each its own `platform serve`), share
+    the database and the NATS bus: any of them takes any socket, request or flow.
+    """
     from dojo_epos.platform.app import serve_platform
+    from dojo_epos.platform.bus import make_bus
 
     url = db or default_platform_db()
+    try:
+        distributed = make_bus(bus).distributed
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if workers > 1 and not distributed:
+        raise _fail("--workers above 1 needs a bus between them: --bus nats://127.0.0.1:4222")
+    if workers > 1 and not url.startswith(("postgresql", "postgres")):
+        raise _fail("--workers above 1 needs a database they share: --db postgresql://...")
     _ensure_sqlite_dir(url)
-    console.print(f"platform on http://{host}:{port} (dashboard at /dashboard)")
-    _run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout))
+    if workers == 1:
+        console.print(f"platform on http://{host}:{port} (dashboard at /dashboard), bus {bus}")
+        _run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout, bus_url=bus))
+        return
+    from dojo_epos.platform.workers import listening_socket, serve_workers
+
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound = sock.getsockname()[1]
+    console.print(f"platform on http://{host}:{bound} (dashboard at /dashboard), "
+                  f"{workers} workers, bus {bus}")
+
+    async def worker(index: int, sockets: Any) -> None:
+        await serve_platform(host, bound, url, api_key or (), call_timeout=call_timeout,
+                             bus_url=bus, sockets=sockets)
+
+    raise typer.Exit(serve_workers(workers, sock, worker))
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -16,6 +16,7 @@ matches no route or method gets the same shape, never an HTML page.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
@@ -110,11 +111,18 @@ async def serve_platform(
     ping_interval: float | None = 20.0,
     log_level: str = "info",
     extra_routes: Iterable[BaseRoute] = (),
+    bus_url: str | None = None,
+    worker_id: str | None = None,
+    sockets: Sequence[socket.socket] | None = None,
 ) -> None:
-    """Serve the local platform until interrupted (what ``dojo-epos platform serve`` runs)."""
+    """Serve the local platform until interrupted (what ``dojo-epos platform serve`` runs).
+
+    ``sockets``: already listening sockets to serve on instead of binding ``host:port`` (the
+    workers of :func:`~.workers.serve_workers` share one)."""
     settings = PlatformSettings(
         db_url=db_url or default_platform_db(), allowed_keys=tuple(api_keys),
-        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval)
+        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval,
+        bus_url=bus_url, worker_id=worker_id)
     app = build_platform_app(settings, extra_routes=extra_routes)
     server = uvicorn.Server(uvicorn_config(app, host, port, settings, log_level=log_level))
-    await server.serve()
+    await server.serve(sockets=list(sockets) if sockets is not None else None)

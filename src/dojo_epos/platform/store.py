@@ -33,6 +33,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 metadata = MetaData()
+
+#: The PostgreSQL advisory lock held while the schema is created (an arbitrary constant).
+_SCHEMA_LOCK = 0x646F6A6F
 
 
 def _scope_columns() -> list[Column[Any]]:
@@ -229,6 +233,11 @@ class Store:
         async with self._start_lock:
             if not self._started:
                 async with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        # Several workers starting at once on an empty database would all
+                        # CREATE the same tables; one at a time, the later ones find them made.
+                        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                           {"key": _SCHEMA_LOCK})
                     await conn.run_sync(metadata.create_all)
                 self._started = True
 

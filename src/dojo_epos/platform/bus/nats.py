@@ -91,6 +91,8 @@ class NatsBus(Bus):
                                  ) from None
 
     async def _disconnected(self) -> None:
+        if self._nc is None:  # closing on purpose
+            return
         log.warning("lost the connection to NATS at %s; reconnecting", self.url)
 
     async def _reconnected(self) -> None:
