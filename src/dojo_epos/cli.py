@@ -103,6 +103,10 @@ def platform_serve(
     bus: Annotated[str, typer.Option(
         "--bus", envvar="PLATFORM_BUS",
         help="Bus between workers: 'memory' (one process) or nats://host:port.")] = "memory",
+    bus_namespace: Annotated[str, typer.Option(
+        "--bus-namespace", envvar="PLATFORM_BUS_NAMESPACE",
+        help="Prefix of the NATS subjects: platforms sharing one NATS server keep apart by it."
+    )] = "dojo-epos",
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Worker processes on one port (needs --bus nats://... and "
         "a PostgreSQL --db).")] = 1,
@@ -127,7 +131,8 @@ def platform_serve(
     _ensure_sqlite_dir(url)
     if workers == 1:
         console.print(f"platform on http://{host}:{port} (dashboard at /dashboard), bus {bus}")
-        _run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout, bus_url=bus))
+        _run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout, bus_url=bus,
+                            bus_namespace=bus_namespace))
         return
     from dojo_epos.platform.workers import listening_socket, serve_workers
 
@@ -141,7 +146,7 @@ def platform_serve(
 
     async def worker(index: int, sockets: Any) -> None:
         await serve_platform(host, bound, url, api_key or (), call_timeout=call_timeout,
-                             bus_url=bus, sockets=sockets)
+                             bus_url=bus, bus_namespace=bus_namespace, sockets=sockets)
 
     raise typer.Exit(serve_workers(workers, sock, worker))
 

@@ -112,6 +112,7 @@ async def serve_platform(
     log_level: str = "info",
     extra_routes: Iterable[BaseRoute] = (),
     bus_url: str | None = None,
+    bus_namespace: str = "dojo-epos",
     worker_id: str | None = None,
     sockets: Sequence[socket.socket] | None = None,
 ) -> None:
@@ -122,7 +123,7 @@ async def serve_platform(
     settings = PlatformSettings(
         db_url=db_url or default_platform_db(), allowed_keys=tuple(api_keys),
         call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval,
-        bus_url=bus_url, worker_id=worker_id)
+        bus_url=bus_url, bus_namespace=bus_namespace, worker_id=worker_id)
     app = build_platform_app(settings, extra_routes=extra_routes)
     server = uvicorn.Server(uvicorn_config(app, host, port, settings, log_level=log_level))
     await server.serve(sockets=list(sockets) if sockets is not None else None)

@@ -154,8 +154,9 @@ class Dashboard:
         return await self.router.stats() if self.router is not None else self.gateway.stats()
 
     async def sockets_json(self, request: Request) -> Response:
-        html = render_fragment("_sockets.html", sockets=await self._sockets())
-        return no_store(JSONResponse({"done": False, "html": html}))
+        sockets = await self._sockets()
+        html = render_fragment("_sockets.html", sockets=sockets)
+        return no_store(JSONResponse({"done": False, "html": html, "sockets": sockets}))
 
     # -- flows --------------------------------------------------------------------------------
 

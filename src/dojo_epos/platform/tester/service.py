@@ -220,6 +220,8 @@ class TesterService:
             result.steps.append(StepResult(
                 name="Flow interrupted", status=Status.FAILURE, started_at=now, finished_at=now,
                 additional_information=["the platform stopped while this flow was running"]))
+            # Recorded once, so the run ends the same way for every worker and every later read.
+            await self.store.save_flow_result(scope, flow_id, _dump(result))
         return result
 
     async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
