@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: help demo test lint style types bench reliability clean chromium
 
@@ -24,10 +25,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP) ## set up, then run the whole system locally (platform + reference EPOS + flows)
+# The demo needs the package alone (the `demo` extra): no playwright, schemathesis or test tools.
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP) ## set up (the package only), then run the platform + reference EPOS + flows
 	$(BIN)/dojo-epos demo
 
-test: $(STAMP) chromium ## set up, then run lint, types and the test suite
+test: $(STAMP) chromium ## set up (with the test tools), then run lint, types and the test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
 	$(BIN)/lint-imports

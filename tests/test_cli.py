@@ -107,13 +107,21 @@ def test_register_and_run_a_flow_with_a_junit_report(background: _Background,
                                                      tmp_path: Path) -> None:
     env = {"DOJO_API_URL": background.urls["platform"], "DOJO_API_KEY": KEY,
            "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
-    registered = runner.invoke(app, ["register", "rest", "--url", background.urls["epos"],
-                                     "--username", "u", "--password", "pw-cli-1"], env=env)
+    rest = ["register", "rest", "--url", background.urls["epos"], "--username", "u", "--password", "pw-cli-1"]
+    nothing = runner.invoke(app, rest, env=env)
+    assert nothing.exit_code == 2
+    assert "say what to register: --handler module:MyEpos" in nothing.output
+    both = runner.invoke(app, [*rest, "--reference", "--capability", "GetOrderById"], env=env)
+    assert both.exit_code == 2 and "choose one of --handler, --capability and --reference" in both.output
+    registered = runner.invoke(app, [*rest, "--reference"], env=env)
     assert registered.exit_code == 0, registered.output
     assert "pw-cli-1" not in registered.output
-    assert "GetOrderById" in registered.output
+    assert registered.output.count('"name"') == 23
     shown = runner.invoke(app, ["register", "show"], env=env)
-    assert shown.exit_code == 0 and "restIntegrations" in shown.output
+    assert shown.exit_code == 0, shown.output
+    assert "REST" in shown.output and "GetOrderById" in shown.output and "│" in shown.output
+    as_json = runner.invoke(app, ["register", "show", "--json"], env=env)
+    assert as_json.exit_code == 0 and "restIntegrations" in as_json.output
     listed = runner.invoke(app, ["flows", "list"], env=env)
     assert listed.exit_code == 0 and "Pay at Table" in listed.output
     report = tmp_path / "junit.xml"
@@ -200,7 +208,7 @@ def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path) -> None:
     proc = _Process("epos", "serve", "--port", str(port), "--db", db, "--username", "dojo",
                     "--password", "serve-pw-1")
     try:
-        assert proc.wait_for("reference EPOS over REST"), "".join(proc.lines)
+        assert proc.wait_for("reference EPOS (23 capabilities) over REST on"), "".join(proc.lines)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:

@@ -96,3 +96,15 @@ async def test_missing_path_parameter_is_refused_before_sending() -> None:
     assert caught.value.error_type is ErrorType.INVALID_REQUEST
     assert caught.value.debug_message == "orderId: Input should be a valid string"
     assert client.exchanges == []
+
+
+@pytest.mark.parametrize("length", [257, 5000])
+async def test_the_connector_answers_a_long_string_id(length: int) -> None:
+    """issue 18 item 7: a string id longer than 256 characters gets its reply (Dojo would time out)."""
+    request_id = "id-" + "7" * length
+    async with EposTestClient(ConformanceHandler(), transport="ws") as client:
+        reply = await client.raw_ws_frame(json.dumps(
+            {"jsonrpc": "2.0", "id": request_id, "method": "GetOrderByIdV1",
+             "params": {"orderId": "ord_1", "headers": {}}}))
+        assert reply is not None and reply["id"] == request_id
+        assert reply["result"]["id"] == "ord_1"

@@ -7,8 +7,9 @@ It covers what an EPOS vendor uses: the capability registry (``/epos/integration
 
 :class:`Client` and :class:`AsyncClient` share one description of each call (method, path, body and
 how to read the answer), so they cannot drift apart. A non-2xx answer raises
-:class:`PlatformApiError` with the status and the parsed body. Both take an httpx ``transport``,
-so tests can talk to the local platform in-process::
+:class:`PlatformApiError` with the status and the parsed body; a platform that cannot be reached
+raises :class:`PlatformUnreachable`, naming the URL and what to do (:mod:`dojo_epos.hints`).
+Both take an httpx ``transport``, so tests can talk to the local platform in-process::
 
     client = AsyncClient("sk_sandbox_abc", "my-software-house",
                          base_url="http://platform", transport=httpx.ASGITransport(app))
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import TypeAdapter
@@ -39,9 +41,10 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationResponse,
 )
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest
+from dojo_epos.hints import unreachable_hint, wrong_path_hint
 from dojo_epos.settings import DEFAULT_API_URL, DOJO_API_VERSION
 
-__all__ = ["AsyncClient", "CapabilitySpec", "Client", "PlatformApiError"]
+__all__ = ["AsyncClient", "CapabilitySpec", "Client", "PlatformApiError", "PlatformUnreachable"]
 
 T = TypeVar("T")
 
@@ -58,13 +61,26 @@ _ENTITY_FIELD = {
 
 
 class PlatformApiError(Exception):
-    """A non-2xx answer from the platform API: ``status`` and the parsed ``body``."""
+    """A non-2xx answer from the platform API: ``status``, the parsed ``body`` and the ``url``."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, url: str | None = None, hint: str | None = None) -> None:
         self.status = status
         self.body = body
+        self.url = url
         message = body.get("message") if isinstance(body, dict) else None
-        super().__init__(f"HTTP {status}: {message or body}")
+        text = f"HTTP {status}{' from ' + url if url else ''}: {message or body}"
+        super().__init__(f"{text} ({hint})" if hint else text)
+
+
+class PlatformUnreachable(Exception):
+    """No answer from the platform at all (refused, unknown host, time-out, TLS): says where and why."""
+
+    def __init__(self, base_url: str, url: str, cause: Exception) -> None:
+        self.base_url = base_url
+        self.url = url
+        reason = str(cause) or type(cause).__name__
+        super().__init__(f"cannot reach {url} ({type(cause).__name__}: {reason}); "
+                         f"{unreachable_hint(base_url)}")
 
 
 def _capabilities(items: Iterable[CapabilitySpec]) -> list[CapabilityRequest]:
@@ -186,13 +202,16 @@ def _headers(api_key: str, software_house_id: str, reseller_id: str | None) -> d
     return headers
 
 
-def _read(call: _Call[T], response: httpx.Response) -> T:
+def _read(call: _Call[T], response: httpx.Response, base_url: str) -> T:
     try:
         body: Any = response.json() if response.content else None
     except ValueError:
         body = response.text
     if not response.is_success:
-        raise PlatformApiError(response.status_code, body)
+        hint = None
+        if response.status_code == 404 and urlsplit(base_url).path.strip("/"):
+            hint = wrong_path_hint(base_url)  # the platform's paths start at the host
+        raise PlatformApiError(response.status_code, body, str(response.request.url), hint)
     return call.parse(body)
 
 
@@ -226,8 +245,11 @@ class Client(_Base):
         self._http.close()
 
     def _send(self, call: _Call[T]) -> T:
-        response = self._http.request(call.method, call.path, json=call.json, params=call.params)
-        return _read(call, response)
+        try:
+            response = self._http.request(call.method, call.path, json=call.json, params=call.params)
+        except httpx.TransportError as exc:
+            raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
+        return _read(call, response, self.base_url)
 
     def get_integrations(self) -> AllIntegrationsResponse:
         return self._send(_Calls.get_integrations())
@@ -288,9 +310,12 @@ class AsyncClient(_Base):
         await self._http.aclose()
 
     async def _send(self, call: _Call[T]) -> T:
-        response = await self._http.request(call.method, call.path, json=call.json,
-                                            params=call.params)
-        return _read(call, response)
+        try:
+            response = await self._http.request(call.method, call.path, json=call.json,
+                                                params=call.params)
+        except httpx.TransportError as exc:
+            raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
+        return _read(call, response, self.base_url)
 
     async def get_integrations(self) -> AllIntegrationsResponse:
         return await self._send(_Calls.get_integrations())

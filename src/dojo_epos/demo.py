@@ -78,6 +78,11 @@ def _pick_port(host: str, wanted: int) -> int:
     return wanted if wanted and port_is_free(host, wanted) else 0
 
 
+def _say_if_moved(console: Console, what: str, wanted: int, served: Served) -> None:
+    if wanted and served.port != wanted:
+        console.print(f"  port {wanted} is busy: the {what} took port {served.port} instead")
+
+
 def _table(rows: list[_Row]) -> Table:
     table = Table(title="dojo-epos demo: tester flows", expand=False)
     for heading in ("transport", "flow", "status", "steps", "current step"):
@@ -150,6 +155,8 @@ async def run_demo(options: DemoOptions, console: Console | None = None,
             build_rest_app(epos, username="dojo", password=password), options.host,
             _pick_port(options.host, options.epos_port))
         stack.push_async_callback(epos_server.stop)
+        _say_if_moved(console, "platform", options.platform_port, platform_server)
+        _say_if_moved(console, "EPOS", options.epos_port, epos_server)
         console.print(f"  platform on {platform_server.url}, EPOS REST on {epos_server.url}")
 
         ws_url = f"ws://{options.host}:{platform_server.port}/epos"

@@ -8,7 +8,11 @@ in-memory socket (:class:`MemoryWebSocket`), with a JSON-RPC peer on the platfor
 behaves the same on both: the result model, or :class:`~dojo_epos.contract.errors.EposError`::
 
     async with EposTestClient(MyHandler(), transport="ws") as client:
-        order = await client.call("GetOrderById", {"orderId": "ord_1"})
+        order = await client.get_order_by_id(order_id="ord_1")      # typed: returns m.Order
+        same = await client.call("GetOrderById", {"orderId": "ord_1"})  # a name chosen at run time
+
+The typed methods (one per capability, :class:`~dojo_epos.testing_calls.CapabilityCalls`) are
+generated from the catalogue; ``call`` takes any registered name or alias and returns BaseModel.
 
 Every call is recorded in :attr:`EposTestClient.exchanges` (what went on the wire, both ways), so a
 test can check the traffic against Dojo's schemas. ``raw_rest`` and ``raw_ws_frame`` send input no
@@ -23,20 +27,28 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from websockets.exceptions import ConnectionClosedOK
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, ErrorReply, Peer, Result, loads_strict
+from dojo_epos.contract.jsonrpc import (
+    DEFAULT_MAX_FRAME_BYTES,
+    ErrorReply,
+    Peer,
+    Result,
+    loads_strict,
+    valid_id,
+)
 from dojo_epos.contract.restmap import RestRequest, rest_request_for
 from dojo_epos.epos.connector import Connection, Connector
 from dojo_epos.epos.handler import EposHandler
 from dojo_epos.epos.rest import build_rest_app
+from dojo_epos.testing_calls import CapabilityCalls, Headers
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -106,7 +118,10 @@ class Exchange:
     """REST: the HTTP status. WS: ``None``."""
 
 
-class EposTestClient:
+R = TypeVar("R", bound=BaseModel)
+
+
+class EposTestClient(CapabilityCalls):
     """Plays Dojo's platform against a handler, over the real REST app or the real connector."""
 
     def __init__(
@@ -198,6 +213,20 @@ class EposTestClient:
                 return await self._call_rest(cap, wire)
             return await self._call_ws(cap, wire)
 
+    async def _typed_call(self, capability: str, result: type[R], params: BaseModel | None,
+                          headers: Headers, fields: dict[str, Any]) -> R:
+        if params is not None and fields:
+            raise TypeError(f"pass {capability}'s params as a model or as keyword arguments, not both")
+        if params is None:
+            try:
+                params = lookup(capability).params.model_validate(fields)
+            except ValidationError as exc:
+                raise TypeError(f"bad arguments for {capability}: {exc}") from None
+        answer = await self.call(capability, params, headers)
+        if not isinstance(answer, result):
+            raise TypeError(f"{capability} answered a {type(answer).__name__}, not {result.__name__}")
+        return answer
+
     def _wire_params(self, params: Mapping[str, Any] | BaseModel | None,
                      headers: m.RequestHeaders | Mapping[str, Any] | None) -> dict[str, Any]:
         if isinstance(params, BaseModel):
@@ -229,9 +258,14 @@ class EposTestClient:
 
     async def _send_rest(self, request: RestRequest) -> httpx.Response:
         assert self._http is not None, "use the client in 'async with' (or call start())"
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate is valid JSON as "\\ud800"),
+        # as Dojo's JSON encoder would; httpx's own encoder would fail on it instead.
+        content = None if request.body is None else json.dumps(request.body).encode()
+        headers = request.headers if content is None else {
+            **request.headers, "content-type": "application/json"}
         return await self._http.request(
-            request.method, request.path, headers=request.headers,
-            json=request.body, auth=httpx.BasicAuth(self.username, self.password))
+            request.method, request.path, headers=headers, content=content,
+            auth=httpx.BasicAuth(self.username, self.password))
 
     async def _call_ws(self, cap: Capability, params: dict[str, Any]) -> BaseModel:
         request_id = self._peer.send_request(cap.rpc_method, params)
@@ -263,7 +297,7 @@ class EposTestClient:
                 self.unmatched_frames.append(text)
                 continue
             key = frame.get("id") if isinstance(frame, dict) else None
-            waiter = self._waiting.pop(key, None) if _usable_id(key) else None
+            waiter = self._waiting.pop(key, None) if valid_id(key) else None
             if waiter is None:
                 self.unmatched_frames.append(frame)
                 continue
@@ -328,9 +362,6 @@ class EposTestClient:
             return None
 
 
-def _usable_id(value: Any) -> bool:
-    return (isinstance(value, str) and len(value) <= 256) or (
-        isinstance(value, int) and not isinstance(value, bool))
 
 
 
@@ -350,4 +381,4 @@ def _answerable_id(frame: str | bytes) -> Any:
     if not isinstance(message, dict) or "result" in message or "error" in message:
         return None
     value = message.get("id")
-    return value if _usable_id(value) else None
+    return value if valid_id(value) else None

@@ -8,9 +8,11 @@ import pytest
 
 from dojo_epos.contract.capabilities import (
     CATALOGUE,
+    EVENT_TYPES,
     EXAMPLE_ONLY_ALIASES,
     UnknownCapability,
     by_rpc_method,
+    for_event,
     lookup,
     parse_version,
     rest_routes,
@@ -115,6 +117,20 @@ def test_both_handle_event_rows_share_the_wire_method_and_route() -> None:
         "HandleEvent:payment_intent.created", "HandleEvent:payment_intent.status_updated"}
     assert {c.rpc_method for c in rows} == {"HandleEventV1"}
     assert by_rpc_method("HandleEventV1").handler_method == "handle_event"
+
+
+def test_handle_event_rows_are_found_by_event_type() -> None:
+    assert EVENT_TYPES == ("payment_intent.created", "payment_intent.status_updated")
+    for event_type in EVENT_TYPES:
+        row = for_event(event_type)
+        assert row.event_type == event_type and row.name == f"HandleEvent:{event_type}"
+    with pytest.raises(UnknownCapability):
+        for_event("payment_intent.refunded")
+
+
+def test_only_search_tables_may_answer_an_array_of_pages() -> None:
+    """Spec defect #5 is a column of its row, not a name test in the invoker."""
+    assert [c.name for c in CATALOGUE if c.array_of_pages] == ["SearchTables"]
 
 
 def test_there_are_23_capabilities_and_names_are_unique() -> None:

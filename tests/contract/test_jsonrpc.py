@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -257,3 +258,27 @@ def test_a_pre_encoded_result_makes_the_same_frame(request_id: str | int, method
     a.send_result(request_id, method, result)
     b.send_result_json(request_id, method, json.dumps(result))
     assert json.loads(a.data_to_send()[0]) == json.loads(b.data_to_send()[0])
+
+
+@pytest.mark.parametrize("length", [256, 257, 1000, 100_000])
+def test_string_ids_of_any_length_are_answered(length: int) -> None:
+    """The document types ``id`` as a string with no length limit (issue 18 item 7): a long id is a
+    request like any other, and its reply echoes it exactly."""
+    request_id = "r" * length
+    epos = Peer()
+    epos.receive_text(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "ListAreasV1",
+                                  "params": {"headers": {}}}))
+    (event,) = epos.events_received()
+    assert isinstance(event, Request) and event.id == request_id
+    epos.send_result(event.id, event.method, [])
+    (reply,) = [json.loads(t) for t in epos.data_to_send()]
+    assert reply["id"] == request_id
+
+
+@pytest.mark.parametrize("bad_id", [1.5, True, [1], {"a": 1}])
+def test_an_id_that_is_neither_string_nor_integer_is_named_by_its_json_type(bad_id: object) -> None:
+    epos = Peer()
+    epos.receive_text(json.dumps({"jsonrpc": "2.0", "id": bad_id, "method": "ListAreasV1"}))
+    (event,) = epos.events_received()
+    assert isinstance(event, InvalidFrame)
+    assert "must be a string or integer, not a" in event.reason, event.reason

@@ -43,6 +43,7 @@ def test_models_are_serialized_with_rest_casing() -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({}, "orderId: Field required"),
     ({"orderId": 7}, "orderId: Input should be a valid string"),
+    ({"orderId": ""}, "orderId: String should have at least 1 character"),
     ({"orderId": "o", "headers": {"waiterId": 5}}, "headers.waiterId"),
 ])
 def test_params_that_cannot_become_a_request_are_invalid(params: dict[str, object],

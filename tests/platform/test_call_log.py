@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import httpx
 import pytest
 
 from dojo_epos.platform import Failure, Platform
-from dojo_epos.platform import invoke as invoke_module
 from tests.platform.conftest import RestEpos, scope_of
 from tests.platform.test_invoke_rest import register_rest
 
@@ -28,15 +30,30 @@ async def test_a_full_log_queue_drops_and_counts_instead_of_slowing_calls(
     http: httpx.AsyncClient, platform: Platform, rest_epos: RestEpos,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(invoke_module, "LOG_QUEUE_SIZE", 2)
+    """The database writer is stuck: calls still succeed, the ring has them all, and the entries
+    that do not fit the queue are dropped and counted, not waited for."""
+    platform.invoker.calls.queue_size = 2
     platform.invoker.set_http_transport(httpx.ASGITransport(app=rest_epos.app()))
     await register_rest(http, ["GetOrderById"])
+    writer_may_go = asyncio.Event()
+    write = platform.store.add_calls
+
+    async def stuck_write(batch: list[Any]) -> None:
+        await writer_may_go.wait()
+        await write(batch)
+
+    monkeypatch.setattr(platform.store, "add_calls", stuck_write)
     for _ in range(10):
         outcome = await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
         assert outcome.ok
+    dropped = platform.invoker.log_dropped
+    # The stuck writer holds one batch (at most the queue's 2), and 2 more wait: the rest dropped.
+    assert dropped >= 10 - 2 * 2
+    assert len(platform.invoker.recent(scope_of())) == 10
+    writer_may_go.set()
     await platform.invoker.flush_log()
     stored = len(await platform.store.calls(scope_of(), limit=100))
-    assert stored + platform.invoker.log_dropped == 10
+    assert stored == 10 - dropped
 
 
 async def test_a_new_registration_is_used_by_the_next_call(

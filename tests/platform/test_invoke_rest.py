@@ -123,6 +123,14 @@ async def test_invalid_params_are_refused_before_anything_is_sent(
     outcome = await platform.invoke(scope_of(), "GetOrderById", {})
     assert outcome.failure is Failure.INVALID_PARAMS and "orderId" in (outcome.detail or "")
     assert wired.seen == []
+    # The REST spec types every path parameter as a string: an integer id is not made into one,
+    # even when validation is off (what restmap and dojo_epos.testing do too).
+    for bad in (7, ""):
+        outcome = await platform.invoke(scope_of(), "GetOrderById", {"orderId": bad},
+                                        validate=False)
+        assert outcome.failure is Failure.INVALID_PARAMS, outcome
+        assert "orderId" in (outcome.detail or "")
+    assert wired.seen == []
     outcome = await platform.invoke(scope_of(), "ExtendOrderLock",
                                     {"orderId": "ord_1", "lockId": "l", "expiry": "soon"},
                                     validate=False)

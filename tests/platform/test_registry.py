@@ -17,6 +17,7 @@ from tests.platform.conftest import (
     PROD_KEY,
     SANDBOX_KEY,
     auth_headers,
+    scope_of,
 )
 from tests.specs import api_spec, needs_specs, validate
 
@@ -189,8 +190,9 @@ async def test_a_rejected_put_is_400_and_changes_nothing(
 
 
 async def test_a_body_that_is_not_json_is_400(http: httpx.AsyncClient) -> None:
-    """Broken JSON and an empty body are refused cleanly."""
-    for content in (b"{not json", b""):
+    """Broken JSON, NaN and Infinity (not JSON) and an empty body are refused cleanly."""
+    for content in (b"{not json", b"", b'{"capabilities": [], "x": NaN}',
+                    b'{"capabilities": [], "x": -Infinity}'):
         response = await http.put("/epos/integrations/ws", headers=H, content=content)
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
@@ -300,3 +302,16 @@ async def test_the_reseller_id_is_recorded(http: httpx.AsyncClient, platform: Pl
     caller = platform.keys.authenticate(auth_headers())
     stored = await platform.store.registration(caller.scope, "ws")
     assert stored is not None and stored.reseller_id == "reseller1"
+
+
+async def test_capability_names_are_canonical_per_transport(http: httpx.AsyncClient,
+                                                            platform: Platform) -> None:
+    """What the tester and the terminal ask: aliases answer as catalogue names."""
+    await http.put("/epos/integrations/ws", headers=H, json=ws_body(("GetOrder", "SearchTables")))
+    await http.put("/epos/integrations/rest", headers=H, json=rest_body(("RecordPayment",)))
+    scope = scope_of()
+    assert await platform.registry.capability_names(scope) == {
+        "GetOrderById", "SearchTables", "RecordOrderPayment"}
+    assert await platform.registry.capability_names(scope, "ws") == {"GetOrderById", "SearchTables"}
+    assert await platform.registry.capability_names(scope, "rest") == {"RecordOrderPayment"}
+    assert await platform.registry.capability_names(scope_of(software_house="other")) == set()

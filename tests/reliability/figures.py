@@ -18,6 +18,9 @@ class Figures:
     """Requests and frames sent to a server, good or bad."""
     bad_inputs_tried: int = 0
     """Of those, the ones built to be refused (negative data, broken frames, bad credentials)."""
+    boundary_cases_tried: int = 0
+    """Of the requests, those carrying one boundary value (64-bit limits, years 1/9999, NUL, lone
+    surrogates, very long strings) in one field; see ``tests/reliability/boundaries.py``."""
     faults_injected: int = 0
     """Processes killed, sockets dropped, servers stopped, handlers stalled."""
     payments_acknowledged: int = 0
@@ -60,6 +63,7 @@ class Figures:
         return [
             ("requests tried", str(self.requests_tried)),
             ("bad inputs tried", str(self.bad_inputs_tried)),
+            ("boundary cases tried", str(self.boundary_cases_tried)),
             ("faults injected", str(self.faults_injected)),
             ("payments acknowledged", str(self.payments_acknowledged)),
             ("payments reconciled", str(self.payments_reconciled)),

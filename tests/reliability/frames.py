@@ -94,8 +94,8 @@ def answerable_id(frame: str | bytes) -> Any:
     if not isinstance(message, dict) or "result" in message or "error" in message:
         return None
     value = message.get("id")
-    usable = (isinstance(value, str) and len(value) <= 256) or (
-        isinstance(value, int) and not isinstance(value, bool))
+    # the document types id as a string of any length (issue 18 item 7): the frame limit bounds it
+    usable = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
     return value if usable else None
 
 

@@ -39,7 +39,7 @@ from dojo_epos.epos.reference.menu import MENU, line
 from dojo_epos.epos.reference.schema import create_schema
 from dojo_epos.epos.reference.seed import seed_premises
 from dojo_epos.platform.container import Platform
-from dojo_epos.platform.invoke import Failure
+from dojo_epos.platform.outcome import Failure
 
 OK, CONFLICT, RETRY, REFUSED = "ok", "conflict", "retry", "refused"
 

@@ -19,7 +19,7 @@ from dojo_epos.contract.tester_models import Status
 from dojo_epos.epos.connector import ConnectorState
 from dojo_epos.epos.handler import EposHandler, RequestContext
 from dojo_epos.epos.rest import build_rest_app
-from dojo_epos.platform.invoke import Failure
+from dojo_epos.platform.outcome import Failure
 from tests.reliability.epos_server import EposProcess
 from tests.reliability.figures import FIGURES
 from tests.reliability.rigs import PlatformRig, platform_rig

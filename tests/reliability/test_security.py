@@ -22,10 +22,10 @@ from dojo_epos.contract.capabilities import rest_routes
 from dojo_epos.epos.connector import Connector, ConnectorState
 from dojo_epos.epos.reference import open_reference
 from dojo_epos.epos.reference.seed import seed_database
-from dojo_epos.epos.rest import DEFAULT_MAX_BODY_BYTES, build_rest_app
+from dojo_epos.epos.rest import build_rest_app
+from dojo_epos.jsonbody import MAX_BODY_BYTES
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.gateway import CLOSE_REPLACED
-from dojo_epos.platform.http.common import MAX_BODY_BYTES
 from dojo_epos.platform.registry import rest_base
 from dojo_epos.platform.store import metadata as platform_metadata
 from dojo_epos.testing import memory_socket_pair
@@ -239,7 +239,7 @@ async def test_the_epos_rest_app_refuses_a_body_over_its_limit(tmp_path: Path,
     """413 with an EPOSError, with or without a Content-Length."""
     epos = await open_reference(f"sqlite:///{tmp_path / 'big.sqlite3'}")
     app = build_rest_app(epos, username=USER, password=PASSWORD)
-    body = b'{"pad":"' + b"x" * DEFAULT_MAX_BODY_BYTES + b'"}'
+    body = b'{"pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
     content: Any = body
 
     async def stream() -> Any:
@@ -286,8 +286,11 @@ async def test_the_platform_api_refuses_a_body_over_its_limit(tmp_path: Path,
                 assert response.json()["error"] == "body_too_large"
                 FIGURES.bad_inputs_tried += 1
                 FIGURES.requests_tried += 1
-            assert await platform.registry.all(scope_for("h")) is not None
-            assert not (await platform.registry.ws(scope_for("h")))
+            # Nothing of the refused bodies was kept: no registration, no event, no flow run.
+            everything = await platform.registry.all(scope_for("h"))
+            assert everything.rest_integrations == [] and everything.ws_integrations == []
+            assert await platform.events.recent(scope_for("h")) == []
+            assert await platform.tester.recent(scope_for("h")) == []
     finally:
         await platform.close()
 

@@ -26,11 +26,13 @@ from dojo_epos.contract import models as m
 
 __all__ = [
     "CATALOGUE",
+    "EVENT_TYPES",
     "HANDLE_EVENT",
     "Capability",
     "Product",
     "UnknownCapability",
     "by_rpc_method",
+    "for_event",
     "lookup",
     "parse_version",
     "rest_routes",
@@ -78,6 +80,9 @@ class Capability:
     """False for HandleEvent, whose REST route is documented only in prose (spec defect #6)."""
     event_type: str | None = None
     """For the two HandleEvent rows: the event type this registration subscribes to."""
+    array_of_pages: bool = False
+    """The answer may come as an *array* of pages, as the REST spec types SearchTables' (spec
+    defect #5); a caller accepts that shape too and joins the pages' ``data`` into one page."""
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -99,6 +104,7 @@ def _cap(
     aliases: tuple[str, ...] = (),
     in_rest_spec: bool = True,
     event_type: str | None = None,
+    array_of_pages: bool = False,
 ) -> Capability:
     handler = "handle_event" if name.startswith("HandleEvent") else _snake(name)
     if path_fields is None:
@@ -117,6 +123,7 @@ def _cap(
         aliases=aliases,
         in_rest_spec=in_rest_spec,
         event_type=event_type,
+        array_of_pages=array_of_pages,
     )
 
 
@@ -162,7 +169,7 @@ CATALOGUE: tuple[Capability, ...] = (
          "v1-list-areas"),
     _cap("SearchTables", "SearchTablesV1", "POST", "/v1/tables/search",
          m.SearchTablesParams, m.PagedTablesResponse, (_BOOK, _QR),
-         "v1-search-tables", body=m.SearchTablesRequest),
+         "v1-search-tables", body=m.SearchTablesRequest, array_of_pages=True),
     _cap("CreateParty", "CreatePartyV1", "POST", "/v1/parties",
          m.CreatePartyParams, m.Party, (_BOOK,),
          "v1-post-parties", body=m.CreatePartyRequest),
@@ -219,6 +226,12 @@ for _c in CATALOGUE:
     _BY_RPC.setdefault(_c.rpc_method, _c)  # HandleEventV1 -> the first HandleEvent row
 
 
+_BY_EVENT: dict[str, Capability] = {c.event_type: c for c in CATALOGUE if c.event_type is not None}
+
+#: The Dojo event types an EPOS can subscribe to (one HandleEvent row each).
+EVENT_TYPES: tuple[str, ...] = tuple(_BY_EVENT)
+
+
 class UnknownCapability(KeyError):
     """A name or method that is not in the catalogue."""
 
@@ -238,6 +251,14 @@ def by_rpc_method(method: str) -> Capability:
         return _BY_RPC[method]
     except KeyError:
         raise UnknownCapability(method) from None
+
+
+def for_event(event_type: str) -> Capability:
+    """The HandleEvent row that subscribes to ``event_type`` (e.g. ``payment_intent.created``)."""
+    try:
+        return _BY_EVENT[event_type]
+    except KeyError:
+        raise UnknownCapability(f"HandleEvent:{event_type}") from None
 
 
 def rest_routes() -> tuple[Capability, ...]:

@@ -50,6 +50,7 @@ __all__ = [
     "Result",
     "encode",
     "loads_strict",
+    "valid_id",
 ]
 
 JSONRPC_VERSION = "2.0"
@@ -135,10 +136,16 @@ def loads_strict(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
-def _valid_id(value: Any) -> bool:
-    return (isinstance(value, str) and len(value) <= 256) or (
-        isinstance(value, int) and not isinstance(value, bool)
-    )
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (the log line names what the peer sent)."""
+    names = {bool: "a boolean", float: "a number with a fraction", list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def valid_id(value: Any) -> bool:
+    """Whether ``value`` is an id a request can be answered under: any string (the document types
+    ``id`` as a string, with no length limit; the frame limit bounds it) or any integer."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 @dataclass
@@ -204,7 +211,7 @@ class Peer:
 
     def _dispatch(self, message: dict[str, Any], text: str) -> None:
         raw_id = message.get("id")
-        has_id = _valid_id(raw_id)
+        has_id = valid_id(raw_id)
         msg_id: Id | None = raw_id if has_id else None
         method = message.get("method")
         method = method if isinstance(method, str) else None
@@ -215,7 +222,7 @@ class Peer:
                           method=method, excerpt=text)
             return
         if not has_id:
-            self._invalid(f"id must be a string or integer, not {type(raw_id).__name__}",
+            self._invalid(f"id must be a string or integer, not {_json_type(raw_id)}",
                           method=method, excerpt=text)
             return
         if not isinstance(message.get("jsonrpc"), str):

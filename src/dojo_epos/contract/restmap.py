@@ -40,9 +40,10 @@ def rest_request_for(
 
     ``params`` is the wire params object (camelCase, as a dict) or a params model (serialized with
     REST casing). Raises :class:`EposError` InvalidRequest, naming the field, when a path parameter
-    is missing or not a string, or when ``headers`` is malformed: such a call cannot be expressed as
-    a URL, so it is refused before anything is sent, with a fresh trace id and the message the
-    WebSocket side would give for the same params.
+    is missing, empty or not a string (the REST spec types every path parameter ``string``; an
+    integer id is refused, not turned into text), or when ``headers`` is malformed: such a call
+    cannot be expressed as a URL, so it is refused before anything is sent, with a fresh trace id
+    and the message the WebSocket side would give for the same params.
     """
     if isinstance(params, BaseModel):
         wire = m.to_wire(params, m.REST)
@@ -62,8 +63,17 @@ def rest_request_for(
         if not isinstance(value, str):
             raise EposError(ErrorType.INVALID_REQUEST,
                             f"{wire_field}: Input should be a valid string", new_trace_id())
-        # Everything is escaped, "/" included, so an id can never reach another route.
-        path = path.replace("{" + path_param + "}", quote(value, safe=""))
+        if not value:  # an empty segment would name another route (/v1/orders/ + "")
+            raise EposError(ErrorType.INVALID_REQUEST,
+                            f"{wire_field}: String should have at least 1 character", new_trace_id())
+        try:
+            # Everything is escaped, "/" included, so an id can never reach another route.
+            quoted = quote(value, safe="")
+        except UnicodeEncodeError:  # a lone surrogate: valid in JSON, not expressible in a URL
+            raise EposError(ErrorType.INVALID_REQUEST,
+                            f"{wire_field}: String should be Unicode text (a lone surrogate is not)",
+                            new_trace_id()) from None
+        path = path.replace("{" + path_param + "}", quoted)
 
     body = data if capability.rest_body is not None else None
     return RestRequest(capability.http[0], path, headers, body)

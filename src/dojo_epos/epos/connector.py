@@ -3,10 +3,13 @@
 A thin loop around :class:`~dojo_epos.contract.jsonrpc.Peer` (which owns all framing): connect,
 read frames, run each request through :func:`~dojo_epos.epos.handler.call_handler` in its own task
 (bounded by a semaphore, so one slow request never stalls the others and answers go out by id, in
-any order), write the replies. Around it: reconnect forever with capped exponential backoff and
-jitter, a clear report when the platform refuses the API key (the go-live checklist's first
-scenario), and a graceful stop. The connection comes from a factory, so tests and
-:mod:`dojo_epos.testing` can hand it an in-memory socket instead of a real one.
+any order), write the replies. Around it: reconnect with capped exponential backoff and jitter (the
+backoff resets only once a connection has stayed up ``stable_after`` seconds, so a platform that
+accepts and drops is not hammered), a clear report of what is wrong (wrong URL or path, refused
+key, platform not there, TLS: :func:`~dojo_epos.epos.connection_state.classify_failure`), a bound
+on refusals, a socket replaced by a newer one (close code 4000) that stops or backs off long, typed
+state events (:meth:`Connector.events`, ``on_event``), and a graceful stop. The connection comes
+from a factory, so tests and :mod:`dojo_epos.testing` can hand it an in-memory socket.
 
 The API key is sent as is (``Authorization: Basic <key>``) and never logged: logs show
 :func:`mask_secret` of it.
@@ -18,34 +21,44 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from dojo_epos.contract.capabilities import UnknownCapability, by_rpc_method
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, InvalidFrame, Peer, Request
+from dojo_epos.epos.connection_state import (
+    AUTH_REFUSED,
+    CLOSE_REPLACED,
+    ConnectionEvent,
+    ConnectorGaveUp,
+    ConnectorState,
+    EventStream,
+    Problem,
+    classify_failure,
+)
 from dojo_epos.epos.handler import EposHandler, call_handler_json
 from dojo_epos.settings import mask_secret
 
 __all__ = [
     "AUTH_REFUSED",
     "Connection",
+    "ConnectionEvent",
     "ConnectionFactory",
     "Connector",
+    "ConnectorGaveUp",
     "ConnectorState",
     "ConnectorStats",
+    "Problem",
     "mask_secret",
 ]
 
 log = logging.getLogger("dojo_epos.epos.connector")
-
-#: What the connector reports when the handshake is refused for the key (HTTP 401 or 403).
-AUTH_REFUSED = "authorization refused by the platform (HTTP {status}): check the API key"
 
 
 class Connection(Protocol):
@@ -63,16 +76,6 @@ class Connection(Protocol):
 ConnectionFactory = Callable[[], Awaitable[Connection]]
 
 
-class ConnectorState(StrEnum):
-    """Where the connector is; each change is logged once and passed to ``on_state_change``."""
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-    BACKING_OFF = "backing off"
-    STOPPED = "stopped"
-
-
 @dataclass
 class ConnectorStats:
     """Counters since the connector was created."""
@@ -85,12 +88,18 @@ class ConnectorStats:
     """Connection attempts after the first one."""
     invalid_frames: int = 0
     """Frames that were not usable requests (answered when they had an id, else only logged)."""
+    connections: int = 0
+    """Handshakes that succeeded."""
 
 
 class Connector:
     """One EPOS's socket to Dojo, for one merchant API key. Run many in one process if needed.
 
-    ``await connector.run()`` keeps the socket up until ``await connector.stop()``.
+    ``await connector.run()`` keeps the socket up until ``await connector.stop()``; it raises
+    :class:`ConnectorGaveUp` when it stops by itself: ``max_refusals`` refusals in a row (a refused
+    key, a wrong URL, a TLS failure; ``None`` retries for ever), or a socket replaced by a newer one
+    for the same scope when ``on_replaced="stop"`` (with ``"backoff"`` it waits ``replaced_backoff``
+    seconds and comes back).
     """
 
     def __init__(
@@ -105,6 +114,10 @@ class Connector:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         jitter: float = 0.2,
+        stable_after: float = 10.0,
+        max_refusals: int | None = 5,
+        on_replaced: Literal["stop", "backoff"] = "stop",
+        replaced_backoff: float = 300.0,
         ping_interval: float | None = 20,
         ping_timeout: float | None = 20,
         open_timeout: float | None = 10,
@@ -112,22 +125,35 @@ class Connector:
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         connect: ConnectionFactory | None = None,
         on_state_change: Callable[[ConnectorState, str | None], None] | None = None,
+        on_event: Callable[[ConnectionEvent], None] | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        if max_refusals is not None and max_refusals < 1:
+            raise ValueError("max_refusals must be at least 1 (or None: retry for ever)")
+        if on_replaced not in ("stop", "backoff"):
+            raise ValueError(f"on_replaced must be 'stop' or 'backoff', not {on_replaced!r}")
         self.handler = handler
         self.url = url
         self.max_concurrency = max_concurrency
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.jitter = jitter
+        #: A connection must stay up this long (seconds) before the backoff starts again from the start.
+        self.stable_after = stable_after
+        self.max_refusals = max_refusals
+        self.on_replaced = on_replaced
+        self.replaced_backoff = replaced_backoff
         self.grace_period = grace_period
         self.max_frame_bytes = max_frame_bytes
         self.on_state_change = on_state_change
+        self.on_event = on_event
         self.stats = ConnectorStats()
         self.state = ConnectorState.DISCONNECTED
         #: Why the last connection attempt failed or the socket dropped (never contains the key).
         self.last_error: str | None = None
+        #: The problem behind :attr:`last_error`.
+        self.last_problem: Problem | None = None
         self.key_hint = mask_secret(api_key)
         headers = {"Authorization": f"Basic {api_key}", "software-house-id": software_house_id}
         if reseller_id:
@@ -149,39 +175,64 @@ class Connector:
         self._stop = asyncio.Event()
         self._done = asyncio.Event()
         self._running = False
+        self._events = EventStream()
+        self._attempt = 0
+        self._last_warning: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    def events(self) -> AsyncIterator[ConnectionEvent]:
+        """Every state event from now on, as an async iterator that ends after STOPPED."""
+        return self._events.subscribe()
+
     async def run(self) -> None:
-        """Connect, serve, and reconnect after any drop, until :meth:`stop`."""
+        """Connect, serve, and reconnect after any drop, until :meth:`stop` (or giving up)."""
         if self._running:
             raise RuntimeError("this connector is already running")
         self._running = True
         self._done.clear()
-        attempt = 0
+        self._attempt = 0
+        refusals = 0
         try:
             while not self._stop.is_set():
-                self._set_state(ConnectorState.CONNECTING,
-                                f"{self.url} with key {self.key_hint}")
+                self._emit(ConnectorState.CONNECTING)
                 conn = await self._open()
+                delay: float | None = None
                 if conn is not None:
-                    attempt = 0
-                    self.last_error = None
-                    self._set_state(ConnectorState.CONNECTED, self.url)
-                    reason = await self._serve(conn)
-                    self._set_state(ConnectorState.DISCONNECTED, reason)
+                    refusals = 0
+                    self.stats.connections += 1
+                    self.last_error, self.last_problem = None, None
+                    self._emit(ConnectorState.CONNECTED)
+                    opened = time.monotonic()
+                    problem, reason = await self._serve(conn)
+                    if time.monotonic() - opened >= self.stable_after:
+                        self._attempt = 0  # it stayed up: start the backoff afresh
+                    self._emit(ConnectorState.DISCONNECTED, reason, problem)
+                    if problem is Problem.REPLACED:
+                        if self.on_replaced == "stop":
+                            raise ConnectorGaveUp(problem, reason)
+                        delay = self.replaced_backoff
+                elif self.last_problem is not None and self.last_problem.is_refusal:
+                    refusals += 1
+                    if self.max_refusals is not None and refusals >= self.max_refusals:
+                        raise ConnectorGaveUp(self.last_problem, (
+                            f"gave up after {refusals} refused attempt(s): {self.last_error}"))
                 if self._stop.is_set():
                     break
-                delay = self._backoff(attempt)
-                attempt += 1
-                self._set_state(ConnectorState.BACKING_OFF, f"retrying in {delay:.1f}s")
+                if delay is None:
+                    delay = self._backoff(self._attempt)
+                self._attempt += 1
+                self._emit(ConnectorState.BACKING_OFF, retry_in=delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
                 if not self._stop.is_set():
                     self.stats.reconnects += 1
+        except ConnectorGaveUp as exc:
+            log.error("connector %s gave up: %s", self.key_hint, exc.message)
+            raise
         finally:
             self._running = False
-            self._set_state(ConnectorState.STOPPED, None)
+            self._emit(ConnectorState.STOPPED)
             self._done.set()
 
     async def stop(self) -> None:
@@ -189,33 +240,40 @@ class Connector:
         self._stop.set()
         if self._running:
             await self._done.wait()
-        else:
-            self._set_state(ConnectorState.STOPPED, None)
+        elif self.state is not ConnectorState.STOPPED:
+            self._emit(ConnectorState.STOPPED)
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.backoff_max, self.backoff_initial * (2**attempt))
         spread = base * self.jitter
         return float(max(0.0, min(self.backoff_max, base + random.uniform(-spread, spread))))
 
-    def _set_state(self, state: ConnectorState, detail: str | None) -> None:
-        if state == self.state:
+    def _emit(self, state: ConnectorState, detail: str | None = None, problem: Problem | None = None,
+              retry_in: float | None = None) -> None:
+        if state is ConnectorState.STOPPED and self.state is ConnectorState.STOPPED:
             return
         self.state = state
-        if detail:
-            log.info("connector %s: %s (%s)", self.key_hint, state.value, detail)
-        else:
-            log.info("connector %s: %s", self.key_hint, state.value)
-        if self.on_state_change is not None:
-            try:
+        event = ConnectionEvent(state, self.url, detail, problem, retry_in, self._attempt)
+        level = logging.INFO
+        if state is ConnectorState.FAILED:
+            # A long outage repeats the same failure every few seconds: warn once.
+            level = logging.INFO if detail == self._last_warning else logging.WARNING
+            self._last_warning = detail
+        elif state is ConnectorState.CONNECTED:
+            self._last_warning = None
+        log.log(level, "connector %s (key %s)", event, self.key_hint)
+        self._events.publish(event)
+        try:
+            if self.on_event is not None:
+                self.on_event(event)
+            if self.on_state_change is not None:
                 self.on_state_change(state, detail)
-            except Exception:
-                log.exception("on_state_change callback failed")
+        except Exception:
+            log.exception("connector event callback failed")
 
-    def _failed(self, reason: str) -> None:
-        # A long outage repeats the same failure every few seconds: say it once.
-        if reason != self.last_error:
-            log.warning("connector %s: %s", self.key_hint, reason)
-        self.last_error = reason
+    def _failed(self, problem: Problem, reason: str) -> None:
+        self.last_error, self.last_problem = reason, problem
+        self._emit(ConnectorState.FAILED, reason, problem)
 
     async def _open(self) -> Connection | None:
         """One connection attempt; None when it failed or :meth:`stop` came first."""
@@ -232,15 +290,8 @@ class Connector:
             return None
         try:
             conn = attempt.result()
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if status in (401, 403):
-                self._failed(AUTH_REFUSED.format(status=status))
-            else:
-                self._failed(f"handshake refused by the platform (HTTP {status})")
-            return None
-        except Exception as exc:  # any failure to connect is retried, whatever its type
-            self._failed(f"cannot connect to {self.url}: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # any failure to connect is classified, then retried or given up
+            self._failed(*classify_failure(exc, self.url))
             return None
         if self._stop.is_set():
             await _close_quietly(conn)
@@ -249,7 +300,7 @@ class Connector:
 
     # -- one connection ---------------------------------------------------------------------
 
-    async def _serve(self, conn: Connection) -> str:
+    async def _serve(self, conn: Connection) -> tuple[Problem | None, str]:
         """Answer requests on ``conn`` until it closes or :meth:`stop`; returns why it ended."""
         session = _Session(self, conn)
         reader = asyncio.ensure_future(session.read_loop())
@@ -265,12 +316,12 @@ class Connector:
                 await reader
             await session.drain(self.grace_period)
             await _close_quietly(conn)
-            return "stopped"
-        reason = reader.result()
+            return None, "stopped"
+        problem, reason = reader.result()
         await session.drain(0)
         await _close_quietly(conn)
-        self._failed(reason)
-        return reason
+        self.last_error, self.last_problem = reason, problem
+        return problem, reason
 
 
 class _Session:
@@ -284,15 +335,18 @@ class _Session:
         self.tasks: set[asyncio.Task[None]] = set()
         self.write_lock = asyncio.Lock()
 
-    async def read_loop(self) -> str:
+    async def read_loop(self) -> tuple[Problem, str]:
         stats = self.connector.stats
         while True:
             try:
                 frame = await self.conn.recv()
             except ConnectionClosed as exc:
-                return f"socket closed ({exc})"
+                if exc.rcvd is not None and exc.rcvd.code == CLOSE_REPLACED:
+                    return Problem.REPLACED, (f"replaced by a newer socket for the same account "
+                                              f"(close {CLOSE_REPLACED}: {exc.rcvd.reason or 'no reason'})")
+                return Problem.DROPPED, f"socket closed ({exc})"
             except Exception as exc:  # a broken transport is a drop, not a crash
-                return f"socket failed: {type(exc).__name__}: {exc}"
+                return Problem.DROPPED, f"socket failed: {type(exc).__name__}: {exc}"
             self.peer.receive_text(frame)
             for event in self.peer.events_received():
                 if isinstance(event, Request):

@@ -4,8 +4,11 @@ Subclass :class:`EposHandler` and override the methods for the capabilities your
 left alone means the capability is not offered: :meth:`EposHandler.offered_capabilities` leaves it out
 (that list is what gets registered with Dojo) and a call to it gets a NotFound error saying so.
 
-Both transports call the handler through :func:`call_handler`, so a capability behaves the same over
-REST and over the WebSocket: same validation, same errors, same result.
+Both transports call the handler through :func:`call_handler` (the connector with a request's
+``params``, the REST app with the params it builds from the path, the headers and the body, plus the
+raw body), so a capability behaves the same over REST and over the WebSocket: same validation, same
+errors, same result. The one REST-only step, the REST body model (``additionalProperties: false``
+on the lock bodies, for instance), is checked there too, after the capability is found offered.
 """
 
 from __future__ import annotations
@@ -18,21 +21,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.capabilities import CATALOGUE, Capability
+from dojo_epos.contract.capabilities import CATALOGUE, Capability, UnknownCapability, for_event
 from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
 
 __all__ = [
     "NOT_OFFERED",
     "EposHandler",
+    "Channel",
     "RequestContext",
-    "Transport",
     "call_handler",
     "call_handler_json",
 ]
 
 log = logging.getLogger("dojo_epos.epos")
 
-Transport = Literal["rest", "ws", "local"]
+#: How a call reached the handler: over REST, over the WebSocket, or in process (tests).
+Channel = Literal["rest", "ws", "local"]
 
 #: Debug message for a capability the handler does not implement.
 NOT_OFFERED = "capability {name} is not offered by this EPOS"
@@ -43,7 +47,7 @@ class RequestContext:
     """Who is asking and how: Dojo's request headers plus what the transport knows."""
 
     capability: str
-    transport: Transport
+    transport: Channel
     trace_id: str = field(default_factory=new_trace_id)
     waiter_id: str | None = None
     requesting_product: str | None = None
@@ -54,7 +58,7 @@ class RequestContext:
     def from_headers(
         cls,
         capability: str,
-        transport: Transport,
+        transport: Channel,
         headers: m.RequestHeaders | None,
         trace_id: str | None = None,
     ) -> RequestContext:
@@ -212,10 +216,12 @@ def event_row(capability: Capability, raw_params: Mapping[str, Any] | None) -> C
     if capability.event_type is None or raw_params is None:
         return capability
     event_type = raw_params.get("event")
-    for row in CATALOGUE:
-        if row.event_type is not None and row.event_type == event_type:
-            return row
-    return capability
+    if not isinstance(event_type, str):
+        return capability
+    try:
+        return for_event(event_type)
+    except UnknownCapability:
+        return capability
 
 
 def parse_params(capability: Capability, raw: Mapping[str, Any] | None) -> BaseModel:
@@ -226,21 +232,33 @@ def parse_params(capability: Capability, raw: Mapping[str, Any] | None) -> BaseM
         raise invalid_request_from(exc) from None
 
 
+def _check_rest_body(model: type[BaseModel], body: Mapping[str, Any]) -> None:
+    """The REST-only constraints of a body (what the params model, shared with the WebSocket,
+    does not say); InvalidRequest names the field."""
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from None
+
+
 async def call_handler(
     handler: EposHandler,
     capability: Capability,
     raw_params: Mapping[str, Any] | None,
     *,
-    transport: Transport,
+    transport: Channel,
     trace_id: str | None = None,
+    rest_body: Mapping[str, Any] | None = None,
 ) -> dict[str, Any] | list[Any]:
     """Run one call end to end: validate, dispatch, check the result, encode it for ``transport``.
 
     Returns the wire result (JSON-ready). Raises :class:`EposError` only: validation failures are
     InvalidRequest, an unoffered capability NotFound, and any other exception UnexpectedError with a
-    fresh trace id (the traceback is logged under that id, never sent).
+    fresh trace id (the traceback is logged under that id, never sent). ``rest_body`` is the JSON
+    body of a REST request (its fields are also in ``raw_params``), checked against the REST body
+    model once the capability is known to be offered.
     """
-    result = await _run_call(handler, capability, raw_params, transport, trace_id)
+    result = await _run_call(handler, capability, raw_params, transport, trace_id, rest_body)
     return m.to_wire(result, transport="ws" if transport == "ws" else "rest")
 
 
@@ -249,8 +267,9 @@ async def call_handler_json(
     capability: Capability,
     raw_params: Mapping[str, Any] | None,
     *,
-    transport: Transport,
+    transport: Channel,
     trace_id: str | None = None,
+    rest_body: Mapping[str, Any] | None = None,
 ) -> str:
     """:func:`call_handler`, with the result already encoded as JSON text.
 
@@ -258,7 +277,7 @@ async def call_handler_json(
     building a dict and then ``json.dumps`` would walk the result twice (the hot path of every
     reply; see the WebSocket benchmark).
     """
-    result = await _run_call(handler, capability, raw_params, transport, trace_id)
+    result = await _run_call(handler, capability, raw_params, transport, trace_id, rest_body)
     return result.model_dump_json(
         by_alias=True, exclude_none=True,
         context={"transport": "ws" if transport == "ws" else "rest"})
@@ -268,14 +287,17 @@ async def _run_call(
     handler: EposHandler,
     capability: Capability,
     raw_params: Mapping[str, Any] | None,
-    transport: Transport,
+    transport: Channel,
     trace_id: str | None,
+    rest_body: Mapping[str, Any] | None = None,
 ) -> BaseModel:
     trace_id = trace_id or new_trace_id()
     capability = event_row(capability, raw_params)
     if not handler.offers(capability):
         raise EposError(ErrorType.NOT_FOUND, NOT_OFFERED.format(name=capability.name), trace_id)
     try:
+        if rest_body is not None and capability.rest_body is not None:
+            _check_rest_body(capability.rest_body, rest_body)
         params = parse_params(capability, raw_params)
     except EposError as exc:
         exc.trace_id = exc.trace_id or trace_id
@@ -287,7 +309,7 @@ async def _run_call(
         event_type = getattr(params, "event", None)
         if event_type is not None and str(event_type) not in handler.handled_events:
             raise EposError(ErrorType.NOT_FOUND,
-                            NOT_OFFERED.format(name=f"HandleEvent:{event_type}"), trace_id)
+                            NOT_OFFERED.format(name=for_event(str(event_type)).name), trace_id)
     method = getattr(handler, capability.handler_method)
     try:
         result = await method(params, ctx)

@@ -3,8 +3,9 @@
 The routes come from the capability catalogue (one Starlette route per distinct path, each
 dispatching on the HTTP method), never written out one by one. A request becomes the same params
 object the WebSocket carries (path parameters through :attr:`Capability.path_fields`, the JSON body
-merged in, Dojo's four request headers as ``headers``) and goes through
-:func:`~dojo_epos.epos.handler.call_handler`, so both transports behave identically.
+merged in, Dojo's four request headers as ``headers``) and goes, with the raw body, through the
+connector's own call, :func:`~dojo_epos.epos.handler.call_handler_json`, so both transports behave
+identically; the body is read by :mod:`dojo_epos.jsonbody`, as the platform reads its own.
 
 Beyond the spec: ``POST /v1/events`` for HandleEvent (spec defect #6), HTTP basic auth on every
 ``/v1`` route (spec defect #7), ``GET /healthz`` (no auth) and ``GET /openapi.json`` (our document).
@@ -20,7 +21,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,17 +29,15 @@ from starlette.routing import Route
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, rest_routes
-from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
-from dojo_epos.contract.jsonrpc import loads_strict
-from dojo_epos.epos.handler import EposHandler, call_handler_json, event_row
+from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
+from dojo_epos.epos.auth_throttle import AuthThrottle
+from dojo_epos.epos.handler import EposHandler, call_handler_json
 from dojo_epos.epos.openapi import build_openapi
+from dojo_epos.jsonbody import MAX_BODY_BYTES, BodyError, read_json_body
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "build_rest_app", "error_response", "serve"]
+__all__ = ["build_rest_app", "epos_error_response", "serve"]
 
 log = logging.getLogger("dojo_epos.epos.rest")
-
-#: Largest request body read, in bytes; Dojo documents no limit, 1 MiB holds a very large order.
-DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
 def build_rest_app(
@@ -47,13 +45,17 @@ def build_rest_app(
     *,
     username: str,
     password: str,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    auth_throttle: AuthThrottle | bool = True,
 ) -> Starlette:
     """An ASGI app serving ``handler`` over REST, guarded by HTTP basic auth.
 
-    ``username``/``password`` are the credentials registered with Dojo for this EPOS.
+    ``username``/``password`` are the credentials registered with Dojo for this EPOS. A client that
+    keeps failing them is answered 429 (:mod:`.auth_throttle`, default setting; or pass one);
+    ``auth_throttle=False`` turns that off.
     """
-    auth = _BasicAuth(username, password)
+    throttle = AuthThrottle() if auth_throttle is True else auth_throttle or None
+    auth = _BasicAuth(username, password, throttle)
     by_path: dict[str, dict[str, Capability]] = {}
     for capability in rest_routes():
         method, path = capability.http
@@ -89,18 +91,20 @@ async def serve(
     password: str,
     host: str = "127.0.0.1",
     port: int = 8080,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    auth_throttle: bool = True,
 ) -> None:
     """Serve ``handler`` over REST with uvicorn until cancelled (what ``dojo-epos epos serve`` runs)."""
     import uvicorn  # only needed to run a server, not to build or test the app
 
     app = build_rest_app(handler, username=username, password=password,
-                         max_body_bytes=max_body_bytes)
+                         max_body_bytes=max_body_bytes,
+                         auth_throttle=auth_throttle)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     await uvicorn.Server(config).serve()
 
 
-def error_response(error: EposError, headers: Mapping[str, str] | None = None,
+def epos_error_response(error: EposError, headers: Mapping[str, str] | None = None,
                    status: int | None = None) -> JSONResponse:
     """The EPOSError answer for ``error``, always with a trace id."""
     if error.trace_id is None:
@@ -114,22 +118,39 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error_type = ErrorType.NOT_FOUND if exc.status_code == 404 else ErrorType.INVALID_REQUEST
     message = f"no route {request.method} {request.url.path}" if exc.status_code == 404 else exc.detail
-    return error_response(EposError(error_type, message), exc.headers, exc.status_code)
+    return epos_error_response(EposError(error_type, message), exc.headers, exc.status_code)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     trace_id = new_trace_id()
     log.error("unhandled error on %s %s (trace %s)", request.method, request.url.path, trace_id,
               exc_info=exc)
-    return error_response(EposError.unexpected(trace_id))
+    return epos_error_response(EposError.unexpected(trace_id))
 
 
 class _BasicAuth:
     """Checks ``Authorization: Basic`` against the configured credentials in constant time."""
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str, throttle: AuthThrottle | None) -> None:
         self._username = username.encode("utf-8")
         self._password = password.encode("utf-8")
+        self.throttle = throttle
+
+    def refusal(self, request: Request, trace_id: str) -> Response | None:
+        """The 429 or 401 answer for ``request``, or None when its credentials are right."""
+        client = request.client.host if request.client is not None else "unknown"
+        if self.throttle is not None and (wait := self.throttle.retry_after(client)) is not None:
+            return epos_error_response(
+                EposError(ErrorType.INVALID_REQUEST, "too many failed basic auth attempts; "
+                          f"retry in {wait} s", trace_id), {"Retry-After": str(wait)}, 429)
+        if self.allows(request.headers.get("authorization")):
+            return None
+        if self.throttle is not None:
+            self.throttle.failed(client)
+        # spec defect #7: Dojo calls with basic auth although the spec declares none.
+        return epos_error_response(
+            EposError(ErrorType.INVALID_REQUEST, "missing or wrong basic auth credentials", trace_id),
+            {"WWW-Authenticate": 'Basic realm="epos", charset="UTF-8"'}, 401)
 
     def allows(self, header: str | None) -> bool:
         if not header:
@@ -146,11 +167,6 @@ class _BasicAuth:
         user_ok = hmac.compare_digest(user, self._username)
         password_ok = hmac.compare_digest(password, self._password)
         return bool(sep) and user_ok and password_ok
-
-
-class _BodyError(Exception):
-    def __init__(self, error: EposError, status: int) -> None:
-        self.error, self.status = error, status
 
 
 class _PathEndpoint:
@@ -172,93 +188,57 @@ class _PathEndpoint:
 
     async def respond(self, request: Request) -> Response:
         trace_id = new_trace_id()
-        if not self.auth.allows(request.headers.get("authorization")):
-            # spec defect #7: Dojo calls with basic auth although the spec declares none.
-            return error_response(
-                EposError(ErrorType.INVALID_REQUEST, "missing or wrong basic auth credentials",
-                          trace_id),
-                {"WWW-Authenticate": 'Basic realm="epos", charset="UTF-8"'}, 401)
+        refused = self.auth.refusal(request, trace_id)
+        if refused is not None:
+            return refused
         capability = self.methods.get(request.method)
         if capability is None:
-            return error_response(
+            return epos_error_response(
                 EposError(ErrorType.INVALID_REQUEST,
                           f"method {request.method} not allowed on {request.url.path}; "
                           f"allowed: {self.allow}", trace_id),
                 {"Allow": self.allow}, 405)
         try:
-            params = await self.params_for(capability, request)
-            result = await call_handler_json(self.handler, capability, params,
-                                             transport="rest", trace_id=trace_id)
-        except _BodyError as exc:
-            if exc.error.trace_id is None:
-                exc.error.trace_id = trace_id
-            return error_response(exc.error, status=exc.status)
+            body = await self.read_body(capability, request)
+            result = await call_handler_json(
+                self.handler, capability, self.params_for(capability, request, body),
+                transport="rest", trace_id=trace_id, rest_body=body)
+        except BodyError as exc:
+            return epos_error_response(
+                EposError(ErrorType.INVALID_REQUEST, exc.message, trace_id), status=exc.status)
         except EposError as exc:
             if exc.trace_id is None:
                 exc.trace_id = trace_id
-            return error_response(exc)
+            return epos_error_response(exc)
         except Exception:
             log.exception("REST %s %s failed (trace %s)", request.method, request.url.path,
                           trace_id)
-            return error_response(EposError.unexpected(trace_id))
+            return epos_error_response(EposError.unexpected(trace_id))
         return Response(result, media_type="application/json")
 
-    async def params_for(self, capability: Capability, request: Request) -> dict[str, Any]:
-        """The WebSocket-shaped params object for this request."""
-        params: dict[str, Any] = {}
-        if capability.rest_body is not None:
-            body = await self.read_json_object(request)
-            # A capability not offered is NotFound whatever the body, as on the WebSocket.
-            offered = self.handler.offers(event_row(capability, body))
-            try:
-                # REST-only constraints (e.g. additionalProperties: false on the lock body).
-                if offered:
-                    capability.rest_body.model_validate(body)
-            except ValidationError as exc:
-                raise invalid_request_from(exc) from None
-            params.update(body)
+    @staticmethod
+    def params_for(capability: Capability, request: Request,
+                   body: dict[str, Any] | None) -> dict[str, Any]:
+        """The WebSocket-shaped params object for this request (``headers`` as the model)."""
+        params: dict[str, Any] = dict(body) if body is not None else {}
         for path_param, wire_field in capability.path_fields.items():
             params[wire_field] = request.path_params[path_param]
-        params["headers"] = m.RequestHeaders.from_http(request.headers).to_wire(m.REST)
+        params["headers"] = m.RequestHeaders.from_http(request.headers)
         return params
 
-    async def read_json_object(self, request: Request) -> dict[str, Any]:
+    async def read_body(self, capability: Capability, request: Request) -> dict[str, Any] | None:
+        """The JSON object of a route that takes a body (``{}`` when blank), else None; raises
+        :class:`BodyError`."""
+        if capability.rest_body is None:
+            return None
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and not (content_type == "application/json"
                                  or content_type.endswith("+json")):
-            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
-                                       f"content-type must be application/json, not {content_type}"),
-                             400)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self.too_large()
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise self.too_large()
-            chunks.append(chunk)
-        raw = b"".join(chunks)
-        if not raw.strip():
-            return {}
-        try:
-            body = loads_strict(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
-                                       f"body is not valid JSON: {_short(exc)}"), 400) from None
+            raise BodyError(400, f"content-type must be application/json, not {content_type}")
+        body = await read_json_body(request, max_bytes=self.max_body_bytes, empty={})
         if not isinstance(body, dict):
-            raise _BodyError(EposError(ErrorType.INVALID_REQUEST,
-                                       f"body must be a JSON object, not {_json_type(body)}"), 400)
+            raise BodyError(400, f"body must be a JSON object, not {_json_type(body)}")
         return body
-
-    def too_large(self) -> _BodyError:
-        return _BodyError(EposError(ErrorType.INVALID_REQUEST,
-                                    f"body exceeds {self.max_body_bytes} bytes"), 413)
-
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
 def _json_type(value: Any) -> str:

@@ -14,7 +14,8 @@ from dojo_epos.platform.accounts import Caller, Environment, KeyPolicy, Scope
 from dojo_epos.platform.app import build_platform_app, serve_platform
 from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.gateway import CLOSE_REPLACED, Gateway
-from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import Failure, InvocationResult
 
 __all__ = [
     "CLOSE_REPLACED",

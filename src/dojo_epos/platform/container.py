@@ -22,7 +22,8 @@ from dojo_epos.platform.accounts import Environment, KeyPolicy, Scope
 from dojo_epos.platform.bus import Bus, make_bus
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.routing import Router, new_worker_id
 from dojo_epos.platform.store import Store

@@ -23,20 +23,19 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from dojo_epos.contract.capabilities import EVENT_TYPES, UnknownCapability, for_event
 from dojo_epos.contract.errors import describe_validation_error
 from dojo_epos.contract.models import HandleEventParams, PaymentIntentEvent, RequestHeaders
 from dojo_epos.contract.platform_models import EventRequest
 from dojo_epos.platform.accounts import Caller, Scope
 from dojo_epos.platform.errors import ApiError
-from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import Store, utc_now
 
-__all__ = ["MAX_LIST", "PAYMENT_INTENT_EVENTS", "Events", "deliver_payment_intent_event"]
+__all__ = ["MAX_LIST", "Events", "deliver_payment_intent_event"]
 
 log = logging.getLogger("dojo_epos.platform.events")
-
-#: The Dojo event types an EPOS can subscribe to with ``HandleEvent:<type>``.
-PAYMENT_INTENT_EVENTS = ("payment_intent.created", "payment_intent.status_updated")
 
 #: The most events one listing returns.
 MAX_LIST = 500
@@ -92,10 +91,12 @@ async def deliver_payment_intent_event(
     same ``event_id`` again to re-deliver (delivery is at least once). ``account_id`` defaults to
     a name derived from the scope.
     """
-    if event_type not in PAYMENT_INTENT_EVENTS:
+    try:
+        capability = for_event(event_type)
+    except UnknownCapability:
         return InvocationResult(
             capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
-            detail=f"unknown event type {event_type!r}; expected one of {PAYMENT_INTENT_EVENTS}")
+            detail=f"unknown event type {event_type!r}; expected one of {EVENT_TYPES}")
     payload = data.to_wire() if isinstance(data, BaseModel) else dict(data)
     params = {
         "id": event_id or f"evt_{uuid.uuid4().hex}",
@@ -108,6 +109,6 @@ async def deliver_payment_intent_event(
         model = HandleEventParams.model_validate(params)
     except ValidationError as exc:
         return InvocationResult(
-            capability=f"HandleEvent:{event_type}", ok=False, failure=Failure.INVALID_PARAMS,
+            capability=capability.name, ok=False, failure=Failure.INVALID_PARAMS,
             detail=f"event data: {describe_validation_error(exc)}")
-    return await invoker.invoke(scope, f"HandleEvent:{event_type}", model, headers)
+    return await invoker.invoke(scope, capability.name, model, headers)

@@ -2,10 +2,12 @@
 
 :meth:`Invoker.invoke` finds the registration that offers the capability and makes the call:
 
-* over **REST** with httpx: basic auth from the registration, Dojo's request headers (``waiter-id``,
-  ``dojo-requesting-product``, ``device-id``, ``device-type``), the URL made of the registered base
-  (spec defect #40) and the catalogue path with its path parameters filled from ``params``, and the
-  REST body made of the remaining fields;
+* over **REST** with httpx: basic auth from the registration, and the request
+  :func:`~dojo_epos.contract.restmap.rest_request_for` makes of ``params`` (the catalogue path with
+  its path parameters filled, Dojo's request headers, the remaining fields as the body) under the
+  registered base URL (spec defect #40). A path parameter must be a non-empty string, as the REST
+  spec's parameter schemas say (``type: string``): an integer ``orderId`` is refused before
+  anything is sent, as the WebSocket's params model refuses it;
 * over the **WebSocket** through the gateway: ``params`` in the WS shape, ``headers`` always present.
 
 When both transports registered a capability, the WebSocket is used while its socket is connected and
@@ -13,27 +15,20 @@ REST otherwise: a connected socket is the EPOS's live channel, and REST still wo
 The socket may be held by another worker: the :class:`~.routing.Router` reaches it over the bus, and
 when no worker holds it the call falls back to REST.
 
-The answer is an :class:`InvocationResult`: the validated result model, or a typed failure
-(:class:`Failure`). A SearchTables reply that is an array (what the REST spec says: spec defect #5)
-is accepted and flattened into one page. Every call is recorded, with its request, reply, duration
-and outcome, in a bounded in-memory ring and in the database, for the tester and the dashboard;
-neither ever holds the registration password or the API key.
+The answer is an :class:`~.outcome.InvocationResult`: the validated result model, or a typed
+failure (:class:`~.outcome.Failure`). A reply that is an array of pages where the catalogue row
+says so (``Capability.array_of_pages``: SearchTables, spec defect #5) is joined into one page.
+Every call is recorded, with its request, reply, duration and outcome, in the
+:class:`~.calllog.CallLog`, for the tester and the dashboard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import logging
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -42,73 +37,19 @@ from dojo_epos.contract.capabilities import Capability, UnknownCapability, looku
 from dojo_epos.contract.errors import EposError, describe_validation_error
 from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
 from dojo_epos.contract.models import RequestHeaders
+from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.calllog import CallLog
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
+from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.routing import Router
-from dojo_epos.platform.store import Registration, Store, utc_now
+from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["Failure", "InvocationResult", "Invoker"]
+__all__ = ["Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
-
-#: Call-log entries waiting to be written before new ones are dropped (and counted).
-LOG_QUEUE_SIZE = 10_000
-
-
-class Failure(StrEnum):
-    """Why an invocation did not produce a valid result."""
-
-    NOT_REGISTERED = "NotRegistered"
-    """No registration of the scope offers the capability (or not on the transport asked for)."""
-    NOT_CONNECTED = "NotConnected"
-    """Registered over the WebSocket only, and no socket is connected."""
-    TIMED_OUT = "TimedOut"
-    """No answer within the call time-out."""
-    TRANSPORT_ERROR = "TransportError"
-    """The HTTP request or the socket failed (refused, reset, closed mid-call)."""
-    EPOS_ERROR = "EposErrorReply"
-    """The EPOS answered with an EPOSError (in :attr:`InvocationResult.error`)."""
-    SCHEMA_VIOLATION = "SchemaViolation"
-    """The EPOS answered, but the answer does not match the result schema (see ``field``)."""
-    INVALID_PARAMS = "InvalidParams"
-    """The call could not be built from the params given (nothing was sent)."""
-
-
-@dataclass
-class InvocationResult:
-    """The outcome of one call: ``ok`` with ``result``, or a ``failure`` with its detail."""
-
-    capability: str
-    ok: bool
-    transport: str | None = None
-    result: BaseModel | None = None
-    failure: Failure | None = None
-    error: EposError | None = None
-    detail: str | None = None
-    field: str | None = None
-    duration_ms: float = 0.0
-    request: Any = None
-    reply: Any = None
-    started_at: datetime = dataclasses.field(default_factory=utc_now)
-
-    @property
-    def outcome(self) -> str:
-        return "ok" if self.ok else str(self.failure)
-
-    def result_wire(self, transport: Transport = "rest") -> Any:
-        """The result as JSON-ready data, in ``transport``'s casing (None on failure)."""
-        return None if self.result is None else dump(self.result, transport)
-
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready record of the call, as kept in the call log."""
-        return {
-            "capability": self.capability, "transport": self.transport, "outcome": self.outcome,
-            "detail": self.detail, "field": self.field, "durationMs": round(self.duration_ms, 3),
-            "startedAt": self.started_at.isoformat(), "request": self.request,
-            "reply": self.reply,
-        }
 
 
 class _Stop(Exception):
@@ -120,8 +61,8 @@ class _Stop(Exception):
         self.failure, self.detail, self.error, self.field = failure, detail, error, field
 
 
-def _flatten_tables(data: Any) -> Any:
-    """spec defect #5: a SearchTables answer typed as an array of pages becomes one page."""
+def _join_pages(data: Any) -> Any:
+    """spec defect #5: an answer typed as an array of pages becomes one page."""
     if isinstance(data, list):
         rows: list[Any] = []
         for page in data:
@@ -132,8 +73,8 @@ def _flatten_tables(data: Any) -> Any:
 
 
 def _validate_result(capability: Capability, data: Any) -> BaseModel:
-    if capability.name == "SearchTables":
-        data = _flatten_tables(data)
+    if capability.array_of_pages:
+        data = _join_pages(data)
     try:
         return capability.result.model_validate(data)
     except ValidationError as exc:
@@ -156,15 +97,10 @@ class Invoker:
                  ring_size: int = 500) -> None:
         self.registry = registry
         self.router = router
-        self.store = store
         self.call_timeout = call_timeout
+        self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
-        self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
-        self._log_queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
-        self._log_writer: asyncio.Task[None] | None = None
-        #: Call-log entries not persisted because the writer fell behind (overload).
-        self.log_dropped = 0
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -178,22 +114,23 @@ class Invoker:
         return self._http
 
     async def aclose(self) -> None:
-        if self._log_writer is not None:
-            assert self._log_queue is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._log_queue.join(), 5)
-            self._log_writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_writer
-            self._log_writer = self._log_queue = None
+        await self.calls.aclose()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
 
     def recent(self, scope: Scope | None = None, limit: int = 100) -> list[InvocationResult]:
-        """The newest calls first, of one scope or of all."""
-        found = [r for s, r in reversed(self._ring) if scope is None or s == scope]
-        return found[:limit]
+        """The newest calls first, of one scope or of all (see :meth:`CallLog.recent`)."""
+        return self.calls.recent(scope, limit)
+
+    async def flush_log(self) -> None:
+        """Wait until every call made so far is in the database."""
+        await self.calls.flush()
+
+    @property
+    def log_dropped(self) -> int:
+        """Call-log entries not persisted because the writer fell behind (overload)."""
+        return self.calls.dropped
 
     async def invoke(
         self,
@@ -311,33 +248,22 @@ class Invoker:
     async def _call_rest(self, capability: Capability, registration: Registration,
                          wire: dict[str, Any], validate: bool, timeout: float | None,
                          outcome: InvocationResult) -> None:
-        method, template = capability.http
-        path = template
-        used = {"headers"}
-        for name in capability.path_params:
-            wire_name = capability.path_fields.get(name, name)
-            value = wire.get(wire_name)
-            if not isinstance(value, str | int) or value == "":
-                raise _Stop(Failure.INVALID_PARAMS,
-                            f"{capability.name} needs {wire_name!r} for its REST path")
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
-            used.add(wire_name)
-        body: Any = None
-        if capability.rest_body is not None:
-            body = {k: v for k, v in wire.items() if k not in used}
-            if validate:
-                try:
-                    body = dump(capability.rest_body.model_validate(body), "rest")
-                except ValidationError as exc:
-                    raise _Stop(Failure.INVALID_PARAMS,
-                                f"body for {capability.name}: {describe_validation_error(exc)}"
-                                ) from None
         try:
-            request_headers = RequestHeaders.model_validate(wire.get("headers") or {}).to_http()
-        except ValidationError:
-            request_headers = {}
+            request = rest_request_for(capability, wire)
+        except EposError as exc:
+            raise _Stop(Failure.INVALID_PARAMS,
+                        f"params for {capability.name}: {exc.debug_message}") from None
+        method, request_headers = request.method, request.headers
+        body: Any = request.body
+        if body is not None and validate and capability.rest_body is not None:
+            try:
+                body = dump(capability.rest_body.model_validate(body), "rest")
+            except ValidationError as exc:
+                raise _Stop(Failure.INVALID_PARAMS,
+                            f"body for {capability.name}: {describe_validation_error(exc)}"
+                            ) from None
         base, _cut = rest_base(registration.url or "")
-        url = base + path
+        url = base + request.path
         outcome.request = {"method": method, "url": url, "headers": request_headers}
         if body is not None:
             outcome.request["body"] = body
@@ -366,47 +292,13 @@ class Invoker:
             raise _Stop(Failure.EPOS_ERROR, f"HTTP {response.status_code}: {error}", error=error)
 
     async def _record(self, scope: Scope, outcome: InvocationResult) -> None:
-        self._ring.append((scope, outcome))
         if outcome.ok:
             log.info("%s: %s over %s ok in %.1f ms", scope, outcome.capability,
                      outcome.transport, outcome.duration_ms)
         else:
             log.info("%s: %s over %s failed: %s (%s)", scope, outcome.capability,
                      outcome.transport, outcome.failure, outcome.detail)
-        # Persisted by a background writer in batches: a database write per call on the caller's
-        # path cost more than the call itself. The in-memory ring above is current at once.
-        entry = {"capability": outcome.capability, "transport": outcome.transport,
-                 "outcome": outcome.outcome, "detail": outcome.detail,
-                 "request": outcome.request, "reply": outcome.reply,
-                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at}
-        if self._log_queue is None:
-            self._log_queue = asyncio.Queue(maxsize=LOG_QUEUE_SIZE)
-            self._log_writer = asyncio.create_task(self._write_log(self._log_queue),
-                                                   name="call log writer")
-        try:
-            self._log_queue.put_nowait((scope, entry))
-        except asyncio.QueueFull:  # overload: the log is a record, never worth slowing calls
-            self.log_dropped += 1
-            if self.log_dropped in (1, 10, 100) or self.log_dropped % 1000 == 0:
-                log.warning("call log behind: %d entries not persisted", self.log_dropped)
-
-    async def _write_log(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]]) -> None:
-        while True:
-            batch = [await queue.get()]
-            while not queue.empty() and len(batch) < 200:
-                batch.append(queue.get_nowait())
-            try:
-                await self.store.add_calls(batch)
-            except Exception:  # the calls happened; a log write failure must not undo them
-                log.exception("could not persist %d call log entries", len(batch))
-            finally:
-                for _ in batch:
-                    queue.task_done()
-
-    async def flush_log(self) -> None:
-        """Wait until every call made so far is in the database."""
-        if self._log_queue is not None:
-            await self._log_queue.join()
+        self.calls.record(scope, outcome)
 
 
 def _body_of(response: httpx.Response) -> tuple[Any, bool]:

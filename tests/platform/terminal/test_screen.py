@@ -6,7 +6,7 @@ import pytest
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.terminal.screen import (
     LABEL_LIMIT,
     TerminalError,

@@ -183,7 +183,7 @@ async def test_a_schema_violation_fails_the_step_naming_the_field(
     assert result.status is Status.FAILURE, _explain(result)
     failed = next(s for s in result.steps if s.status is Status.FAILURE)
     assert failed.name.startswith("Call GetOrder")
-    assert any("schema_violation" in line and "status" in line
+    assert any("SchemaViolation" in line and "status" in line
                for line in failed.additional_information), _explain(result)
 
 

@@ -107,6 +107,11 @@ async def record_payment(conn: AsyncConnection, order_id: str, params: m.Payment
             f"paidAmount {params.paid_amount.value} is more than the {due} still due on "
             f"order {order_id!r}"
         )
+    tips = params.tips_amount.value if params.tips_amount is not None else 0
+    if order.tips_amount + tips > m.INT64_MAX:  # each tip fits 64 bits; their sum is stored too
+        raise EposError.invalid_request(
+            f"tipsAmount: order {order_id!r} already has {order.tips_amount} in tips; adding "
+            f"{tips} exceeds a 64-bit integer")
     payment = m.Payment(payment_intent_id=intent, paid_amount=params.paid_amount,
                         tips_amount=params.tips_amount)
     await store_payment(conn, order_id, payment, order.currency, lock_id=params.lock_id)

@@ -7,7 +7,6 @@ of that shape, never an HTML page.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from dojo_epos.jsonbody import MAX_BODY_BYTES, BodyError, read_json_body
 from dojo_epos.platform.accounts import AuthFailure, Caller, KeyPolicy
 from dojo_epos.platform.errors import ApiError
 
@@ -37,33 +37,14 @@ def authenticate(keys: KeyPolicy, conn: HTTPConnection) -> Caller:
         raise ApiError(exc.status, exc.code, exc.message) from None
 
 
-#: Largest platform API request body read, in bytes (a registration or an event is a few kB).
-MAX_BODY_BYTES = 1_048_576
-
-
 async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    """The request body as JSON; 400 when it is missing or not JSON, 413 when too large.
-
-    The body is read in chunks and refused as soon as it passes ``max_bytes``, so a huge or
-    endless upload never sits in memory whole.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise ApiError(400, "invalid_request", "a JSON body is required")
+    """The request body as JSON (see :mod:`dojo_epos.jsonbody`); 400 when it is missing or not
+    JSON (NaN and Infinity included), 413 when larger than ``max_bytes``."""
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "invalid_request", "the body is not valid JSON") from None
+        return await read_json_body(request, max_bytes=max_bytes)
+    except BodyError as exc:
+        code = "body_too_large" if exc.status == 413 else "invalid_request"
+        raise ApiError(exc.status, code, exc.message) from None
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

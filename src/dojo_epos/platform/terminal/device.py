@@ -23,7 +23,8 @@ from typing import Any
 
 from dojo_epos.contract import models as m
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.invoke import InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.registry import Registry
 
 from .screen import (

@@ -14,7 +14,7 @@ from typing import Any
 from dojo_epos.contract import models as m
 from dojo_epos.contract.bills import BillSection
 from dojo_epos.contract.errors import ErrorType
-from dojo_epos.platform.invoke import Failure, InvocationResult
+from dojo_epos.platform.outcome import Failure, InvocationResult
 
 __all__ = [
     "LABEL_LIMIT",

@@ -1,12 +1,12 @@
 """The EPOS tester tool, run locally: named flows that exercise an EPOS as Dojo's products do."""
 
-from .engine import CallOutcome, FlowDef, FlowRun, StepFailed, StepTimedOut, run_flow
+from .engine import FlowDef, FlowInvoker, FlowRun, StepFailed, StepTimedOut, run_flow
 from .flows import FLOWS, flow_by_name
 
 __all__ = [
     "FLOWS",
-    "CallOutcome",
     "FlowDef",
+    "FlowInvoker",
     "FlowRun",
     "StepFailed",
     "StepTimedOut",

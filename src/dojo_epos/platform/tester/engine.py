@@ -25,14 +25,14 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from dojo_epos.contract.capabilities import lookup
-from dojo_epos.contract.errors import EposError, ErrorType
+from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.tester_models import FlowResult, Param, Status, StepResult
+from dojo_epos.platform.outcome import Failure, InvocationResult
 
 __all__ = [
-    "CallOutcome",
     "FlowDef",
+    "FlowInvoker",
     "FlowRun",
-    "Invoker",
     "StepFailed",
     "StepTimedOut",
     "run_flow",
@@ -41,34 +41,12 @@ __all__ = [
 log = logging.getLogger("dojo_epos.tester")
 
 
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """What one invocation gave: a validated result, an EPOSError, or a failure of another kind.
-
-    ``failure`` is None on success and on an EPOSError answer; otherwise it names what went wrong
-    (``not_registered``, ``not_connected``, ``timed_out``, ``transport_error``, ``schema_violation``)
-    with ``detail``. ``request`` and ``reply`` are what crossed the wire, for the step's report.
-    """
-
-    result: BaseModel | None = None
-    error: EposError | None = None
-    failure: str | None = None
-    detail: str = ""
-    duration_ms: float = 0.0
-    request: Any = None
-    reply: Any = None
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None and self.error is None
-
-
-class Invoker(Protocol):
+class FlowInvoker(Protocol):
     """What the engine needs from the platform: call a capability, list what is registered."""
 
     async def call(
         self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
-    ) -> CallOutcome: ...
+    ) -> InvocationResult: ...
 
     async def registered(self) -> set[str]:
         """Canonical names of the capabilities registered for this scope (any transport)."""
@@ -141,7 +119,7 @@ class FlowRun:
 
     definition: FlowDef
     params: dict[str, Any]
-    invoker: Invoker
+    invoker: FlowInvoker
     on_update: Callable[[FlowResult], None] | None = None
     """Called with a snapshot after every change (synchronously: keep it cheap, e.g. store it in
     memory; persist the final result from what :func:`run_flow` returns)."""
@@ -238,9 +216,9 @@ class FlowRun:
         """
         outcome = await self.invoker.call(capability, params, headers)
         step.info(f"sent {capability} {_short(outcome.request if outcome.request else params)}")
-        if outcome.failure == "timed_out":
+        if outcome.failure is Failure.TIMED_OUT:
             raise StepTimedOut(f"{capability} timed out: {outcome.detail}")
-        if outcome.failure is not None:
+        if outcome.failure is not None and outcome.failure is not Failure.EPOS_ERROR:
             raise StepFailed(f"{capability} failed ({outcome.failure}): {outcome.detail}")
         if expect_error is not None:
             if outcome.error is None:

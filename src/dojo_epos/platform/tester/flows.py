@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dojo_epos.contract import models as m
+from dojo_epos.contract.capabilities import for_event
 from dojo_epos.contract.errors import EposError, ErrorType
 from dojo_epos.contract.tester_models import Param
 
@@ -381,10 +382,11 @@ async def order_and_pay(run: FlowRun) -> None:
     for event_type, status in (("payment_intent.created", "Authorized"),
                                ("payment_intent.status_updated", "Captured")):
         async with run.step(f"Deliver {event_type} ({status})") as step:
-            if f"HandleEvent:{event_type}" not in registered:
-                step.info(f"HandleEvent:{event_type} is not registered; skipped")
+            handle_event = for_event(event_type).name
+            if handle_event not in registered:
+                step.info(f"{handle_event} is not registered; skipped")
                 continue
-            await run.call(step, f"HandleEvent:{event_type}", {
+            await run.call(step, handle_event, {
                 "id": _uid("evt"), "accountId": "acc_tester", "event": event_type,
                 "createdAt": _iso(datetime.now(UTC)),
                 "data": {"paymentIntentId": pi, "paymentStatus": status, "captureMode": "Auto"},

@@ -26,34 +26,26 @@ from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.bus import Bus, BusError, MemoryBus, Subscription, subject_token
-from dojo_epos.platform.invoke import Failure, InvocationResult, Invoker
+from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 
-from .engine import CallOutcome, FlowRun, run_flow
+from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
 log = logging.getLogger("dojo_epos.tester")
 
-_FAILURES = {
-    Failure.TIMED_OUT: "timed_out",
-    Failure.NOT_REGISTERED: "not_registered",
-    Failure.NOT_CONNECTED: "not_connected",
-    Failure.TRANSPORT_ERROR: "transport_error",
-    Failure.SCHEMA_VIOLATION: "schema_violation",
-    Failure.INVALID_PARAMS: "invalid_params",
-}
-
-
 class FlowRequestError(Exception):
     """A run request the tester refuses (unknown flow, missing or bad params)."""
 
 
 class PlatformFlowInvoker:
-    """The engine's invoker, backed by the platform: calls go through the real invocation path
-    (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo product sees."""
+    """The engine's :class:`~.engine.FlowInvoker`, backed by the platform: calls go through the real
+    invocation path (registration lookup, REST or WebSocket, call log), so a flow sees what a Dojo
+    product sees."""
 
     def __init__(self, invoker: Invoker, registry: Registry, scope: Scope, *,
                  transport: str | None = None) -> None:
@@ -63,21 +55,12 @@ class PlatformFlowInvoker:
         self.transport = transport
 
     async def call(self, capability: str, params: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> CallOutcome:
+                   headers: Mapping[str, str] | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
-        result: InvocationResult = await self.invoker.invoke(
+        return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
             transport=self.transport)
-        if result.ok:
-            return CallOutcome(result=result.result, duration_ms=result.duration_ms,
-                               request=result.request, reply=result.reply)
-        if result.failure is Failure.EPOS_ERROR and result.error is not None:
-            return CallOutcome(error=result.error, duration_ms=result.duration_ms,
-                               request=result.request, reply=result.reply)
-        failure = _FAILURES.get(result.failure, "transport_error") if result.failure else "unknown"
-        return CallOutcome(failure=failure, detail=result.detail or "", duration_ms=result.duration_ms,
-                           request=result.request, reply=result.reply)
 
     async def registered(self) -> set[str]:
         return await self.registry.capability_names(self.scope, self.transport)

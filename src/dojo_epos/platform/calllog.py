@@ -1,0 +1,94 @@
+"""The call log: every invocation, kept in a bounded in-memory ring and written to the database.
+
+The ring is current at once (the dashboard and the benchmarks read it). The database copy is
+written by a background task in batches: a write per call on the caller's path cost more than the
+call itself. Under overload (the writer behind by :data:`LOG_QUEUE_SIZE` entries) an entry is not
+persisted but counted in :attr:`CallLog.dropped`: the log is a record, never worth slowing calls.
+Neither copy ever holds a registration password or an API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.store import Store
+
+__all__ = ["LOG_QUEUE_SIZE", "CallLog"]
+
+log = logging.getLogger("dojo_epos.platform.invoke")
+
+#: Call-log entries waiting to be written before new ones are dropped (and counted).
+LOG_QUEUE_SIZE = 10_000
+_BATCH = 200
+
+
+class CallLog:
+    """Recent calls in memory (``ring_size`` of them) and all of them in ``store``."""
+
+    def __init__(self, store: Store, *, ring_size: int = 500,
+                 queue_size: int = LOG_QUEUE_SIZE) -> None:
+        self.store = store
+        self.queue_size = queue_size
+        self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
+        self._queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        #: Entries not persisted because the writer fell behind (overload).
+        self.dropped = 0
+
+    def recent(self, scope: Scope | None = None, limit: int = 100) -> list[InvocationResult]:
+        """The newest calls first, of one scope or of all."""
+        found = [r for s, r in reversed(self._ring) if scope is None or s == scope]
+        return found[:limit]
+
+    def record(self, scope: Scope, outcome: InvocationResult) -> None:
+        """Add one call: to the ring now, to the database soon."""
+        self._ring.append((scope, outcome))
+        entry = {"capability": outcome.capability, "transport": outcome.transport,
+                 "outcome": outcome.outcome, "detail": outcome.detail,
+                 "request": outcome.request, "reply": outcome.reply,
+                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at}
+        if self._queue is None:
+            self._queue = asyncio.Queue(maxsize=self.queue_size)
+            self._writer = asyncio.create_task(self._write(self._queue), name="call log writer")
+        try:
+            self._queue.put_nowait((scope, entry))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("call log behind: %d entries not persisted", self.dropped)
+
+    async def _write(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < _BATCH:
+                batch.append(queue.get_nowait())
+            try:
+                await self.store.add_calls(batch)
+            except Exception:  # the calls happened; a log write failure must not undo them
+                log.exception("could not persist %d call log entries", len(batch))
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every call recorded so far is in the database."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def aclose(self) -> None:
+        """Write what is waiting (up to 5 s), then stop the writer."""
+        if self._writer is None:
+            return
+        assert self._queue is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), 5)
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        self._writer = self._queue = None
