@@ -30,6 +30,9 @@ def platform_serve(
         "--bus-namespace", envvar="PLATFORM_BUS_NAMESPACE",
         help="Prefix of the NATS subjects: platforms sharing one NATS server keep apart by it."
     )] = "dojo-epos",
+    log_level: Annotated[str, typer.Option(
+        "--log-level", help="uvicorn's log level (warning and above leave out the access log).")
+    ] = "info",
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Worker processes on one port (needs --bus nats://... and "
         "a PostgreSQL --db).")] = 1,
@@ -52,23 +55,23 @@ def platform_serve(
     if workers > 1 and not url.startswith(("postgresql", "postgres")):
         raise fail("--workers above 1 needs a database they share: --db postgresql://...")
     ensure_sqlite_dir(url)
-    if workers == 1:
-        console.print(f"platform on http://{host}:{port} (dashboard at /dashboard), bus {bus}")
-        run(serve_platform(host, port, url, api_key or (), call_timeout=call_timeout, bus_url=bus,
-                            bus_namespace=bus_namespace))
-        return
     from dojo_epos.platform.workers import listening_socket, serve_workers
 
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = sock.getsockname()[1]
-    console.print(f"platform on http://{host}:{bound} (dashboard at /dashboard), "
-                  f"{workers} workers, bus {bus}")
+    bound = sock.getsockname()[1]  # the port the system chose, for --port 0
+    several = f"{workers} workers, " if workers > 1 else ""
+    console.print(f"platform on http://{host}:{bound} (dashboard at /dashboard), {several}bus {bus}")
+    console.file.flush()  # a process reading our output sees where we listen at once
 
     async def worker(index: int, sockets: Any) -> None:
         await serve_platform(host, bound, url, api_key or (), call_timeout=call_timeout,
-                             bus_url=bus, bus_namespace=bus_namespace, sockets=sockets)
+                             bus_url=bus, bus_namespace=bus_namespace, sockets=sockets,
+                             log_level=log_level)
 
+    if workers == 1:
+        run(worker(0, [sock]))
+        return
     raise typer.Exit(serve_workers(workers, sock, worker))

@@ -36,7 +36,9 @@ _RESTART_PAUSE = 1.0
 def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
     """A TCP socket bound to ``host:port`` and listening, inheritable by forked workers."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio turns TCP_NODELAY on only for sockets whose proto says
+    # TCP, and accepted sockets inherit it (with proto 0 every small answer waits for delayed ACKs).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(backlog)
@@ -91,6 +93,8 @@ def serve_workers(
                 pass
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    sys.stdout.flush()  # or every worker would inherit, and print again, what is still buffered
+    sys.stderr.flush()
     try:
         for index in range(workers):
             spawn(index)
