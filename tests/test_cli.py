@@ -24,11 +24,23 @@ KEY, HOUSE = "sk_sandbox_cli_test_key_0001", "cli-house"
 
 
 def test_demo_once_runs_every_flow_and_exits_0(tmp_path: Path) -> None:
-    """What ``make demo`` runs, minus the serving forever; and a re-run reuses the set-up."""
-    args = ["demo", "--once", "--data", str(tmp_path), "--platform-port", "0", "--epos-port", "0"]
-    first = runner.invoke(app, args)
+    """What ``make demo`` runs, minus the serving forever; and a re-run reuses the set-up.
+
+    The platform's port is taken, so the demo picks another and says which.
+    """
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        args = ["demo", "--once", "--data", str(tmp_path), "--platform-port", str(taken),
+                "--epos-port", "0"]
+        first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "6/6 flows succeeded" in first.output
+    assert f"port {taken} is busy: the platform took port " in first.output
+    args[args.index(str(taken))] = "0"
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "new: 0 tables, 0 open orders" in second.output

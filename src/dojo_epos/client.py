@@ -1,7 +1,8 @@
 """A client for Dojo's platform API, real (``https://api.dojo.tech``) or local, sync and async.
 
 It covers what an EPOS vendor uses: the capability registry (``/epos/integrations*``), POS events
-(``/epos/events``) and the EPOS tester tool (``/epos-tester-tool/flows``). Every request carries
+(``/epos/events``), the EPOS tester tool (``/epos-tester-tool/flows``), and payment intents, refunds
+and webhooks (:mod:`dojo_epos.payments_client`). Every request carries
 ``Authorization: Basic <key>`` with the key as is (not base64), ``software-house-id``, the optional
 ``reseller-id`` and the hard-coded API ``version`` header (go-live checklist: not configurable).
 
@@ -19,13 +20,13 @@ Both take an httpx ``transport``, so tests can talk to the local platform in-pro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import TypeAdapter
 
+from dojo_epos.clientcall import Call as _Call
 from dojo_epos.contract.capabilities import Capability
 from dojo_epos.contract.platform_models import (
     AllIntegrationsResponse,
@@ -40,8 +41,9 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationRequest,
     WsIntegrationResponse,
 )
-from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest
+from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest, SingleCallRequest
 from dojo_epos.hints import unreachable_hint, wrong_path_hint
+from dojo_epos.payments_client import AsyncPaymentsMixin, PaymentsMixin
 from dojo_epos.settings import DEFAULT_API_URL, DOJO_API_VERSION
 
 __all__ = ["AsyncClient", "CapabilitySpec", "Client", "PlatformApiError", "PlatformUnreachable"]
@@ -53,6 +55,7 @@ T = TypeVar("T")
 CapabilitySpec = str | tuple[str, str] | Capability | CapabilityRequest
 
 _TESTER = "/epos-tester-tool/flows"
+_CALLS = "/epos-tester-tool/calls"
 _ENTITY_FIELD = {
     PosEventType.ORDER_UPDATED: "orderId",
     PosEventType.PARTY_UPDATED: "partyId",
@@ -67,7 +70,8 @@ class PlatformApiError(Exception):
         self.status = status
         self.body = body
         self.url = url
-        message = body.get("message") if isinstance(body, dict) else None
+        # The platform's own API says "message"; the payments API's problem details say "detail".
+        message = (body.get("message") or body.get("detail")) if isinstance(body, dict) else None
         text = f"HTTP {status}{' from ' + url if url else ''}: {message or body}"
         super().__init__(f"{text} ({hint})" if hint else text)
 
@@ -95,17 +99,6 @@ def _capabilities(items: Iterable[CapabilitySpec]) -> list[CapabilityRequest]:
         else:
             out.append(CapabilityRequest(name=item, version="v1"))
     return out
-
-
-@dataclass(frozen=True)
-class _Call(Generic[T]):
-    """One API call, described without I/O: the request and how to read a 2xx body."""
-
-    method: str
-    path: str
-    parse: Callable[[Any], T]
-    json: Any = None
-    params: Mapping[str, str] | None = None
 
 
 def _model_list(adapter: TypeAdapter[list[T]]) -> Callable[[Any], list[T]]:
@@ -189,6 +182,13 @@ class _Calls:
     def get_flow_result(flow_id: str) -> _Call[FlowResult]:
         return _Call("GET", f"{_TESTER}/{flow_id}", FlowResult.model_validate)
 
+    @staticmethod
+    def call_capability(capability: str, params: Mapping[str, Any] | None,
+                        transport: str | None) -> _Call[FlowResult]:
+        body = SingleCallRequest(capability=capability, params=dict(params or {}),
+                                 transport=transport).to_wire()
+        return _Call("POST", _CALLS, FlowResult.model_validate, json=body)
+
 
 def _headers(api_key: str, software_house_id: str, reseller_id: str | None) -> dict[str, str]:
     headers = {
@@ -225,7 +225,7 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
-class Client(_Base):
+class Client(_Base, PaymentsMixin):
     """Blocking client (httpx.Client underneath); use as a context manager or call close()."""
 
     def __init__(self, api_key: str, software_house_id: str, reseller_id: str | None = None, *,
@@ -246,7 +246,8 @@ class Client(_Base):
 
     def _send(self, call: _Call[T]) -> T:
         try:
-            response = self._http.request(call.method, call.path, json=call.json, params=call.params)
+            response = self._http.request(call.method, call.path, json=call.json, params=call.params,
+                                          headers=call.headers)
         except httpx.TransportError as exc:
             raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
         return _read(call, response, self.base_url)
@@ -288,8 +289,13 @@ class Client(_Base):
     def get_flow_result(self, flow_id: str) -> FlowResult:
         return self._send(_Calls.get_flow_result(flow_id))
 
+    def call_capability(self, capability: str, params: Mapping[str, Any] | None = None, *,
+                        transport: str | None = None) -> FlowResult:
+        """The local tester's single call (ours): one capability, its result as a one-step flow."""
+        return self._send(_Calls.call_capability(capability, params, transport))
 
-class AsyncClient(_Base):
+
+class AsyncClient(_Base, AsyncPaymentsMixin):
     """Async client (httpx.AsyncClient underneath); ``async with`` or ``await aclose()``."""
 
     def __init__(self, api_key: str, software_house_id: str, reseller_id: str | None = None, *,
@@ -312,7 +318,7 @@ class AsyncClient(_Base):
     async def _send(self, call: _Call[T]) -> T:
         try:
             response = await self._http.request(call.method, call.path, json=call.json,
-                                                params=call.params)
+                                                params=call.params, headers=call.headers)
         except httpx.TransportError as exc:
             raise PlatformUnreachable(self.base_url, self.base_url + call.path, exc) from exc
         return _read(call, response, self.base_url)
@@ -353,3 +359,8 @@ class AsyncClient(_Base):
 
     async def get_flow_result(self, flow_id: str) -> FlowResult:
         return await self._send(_Calls.get_flow_result(flow_id))
+
+    async def call_capability(self, capability: str, params: Mapping[str, Any] | None = None, *,
+                              transport: str | None = None) -> FlowResult:
+        """The local tester's single call (ours): one capability, its result as a one-step flow."""
+        return await self._send(_Calls.call_capability(capability, params, transport))

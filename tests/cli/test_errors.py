@@ -137,3 +137,19 @@ def test_connect_to_a_platform_that_is_not_there_names_it_and_keeps_trying(folde
     assert failed[0]["message"].startswith(f"connector failed: cannot reach ws://127.0.0.1:{port}/epos")
     assert "For the local platform set DOJO_WS_URL=ws://127.0.0.1:8000/epos" in failed[0]["message"]
     assert KEY not in "".join(job.lines)
+
+
+def test_sigterm_stops_a_connected_epos_cleanly(folder: Path, platform: str) -> None:
+    """What systemd or Docker sends: the connector stops (requests in flight get their grace), exit 143."""
+    import signal
+
+    job = Background(subprocess.Popen(
+        [DOJO_EPOS, "epos", "connect", "--handler", "tinyepos:Tiny", "--url", f"ws://127.0.0.1:{platform}/epos"],
+        cwd=folder, env=clean_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    job.wait_for("connector connected")
+    job.proc.send_signal(signal.SIGTERM)
+    assert job.proc.wait(30) == 143
+    job.stop()
+    output = "".join(job.lines)
+    assert "connector stopped" in output and "stopped (SIGTERM)" in output
+    assert "Traceback" not in output

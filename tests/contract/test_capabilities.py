@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import (
     CATALOGUE,
     EVENT_TYPES,
@@ -126,6 +127,8 @@ def test_handle_event_rows_are_found_by_event_type() -> None:
         assert row.event_type == event_type and row.name == f"HandleEvent:{event_type}"
     with pytest.raises(UnknownCapability):
         for_event("payment_intent.refunded")
+    # Every event type the models accept has its row (the handler names it when not offered).
+    assert {e.value for e in m.EventType} == set(EVENT_TYPES)
 
 
 def test_only_search_tables_may_answer_an_array_of_pages() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.capabilities import lookup
+from dojo_epos.contract.capabilities import CATALOGUE, Capability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.restmap import RestRequest, rest_request_for
+from dojo_epos.contract.restmap import RestRequest, check_rest_body, rest_request_for
 
 
 def test_path_headers_and_body_are_split_out() -> None:
@@ -53,3 +53,33 @@ def test_params_that_cannot_become_a_request_are_invalid(params: dict[str, objec
     assert caught.value.error_type is ErrorType.INVALID_REQUEST
     assert caught.value.debug_message is not None and message in caught.value.debug_message
     assert caught.value.trace_id
+
+
+@pytest.mark.parametrize("capability", [c for c in CATALOGUE if c.rest_body is not None],
+                         ids=lambda c: c.name)
+def test_the_params_model_checks_everything_a_rest_body_must_be(capability: Capability) -> None:
+    """Why a REST body is validated once (as part of the params): each body field is a params
+    field with the same type, alias and constraints, and a body model that its params model does
+    not inherit has no validators of its own. Only extra fields are left to check_rest_body."""
+    body, params = capability.rest_body, capability.params
+    assert body is not None
+    for name, field in body.model_fields.items():
+        mine = params.model_fields.get(name)
+        assert mine is not None, f"{params.__name__} lacks {name}"
+        assert (mine.annotation, mine.alias, mine.is_required(), mine.metadata) == (
+            field.annotation, field.alias, field.is_required(), field.metadata), name
+    if not issubclass(params, body):
+        own = body.__pydantic_decorators__
+        assert not (own.field_validators or own.model_validators or own.validators
+                    or own.root_validators), body.__name__
+
+
+def test_a_rest_body_that_forbids_extra_fields_names_the_first_one() -> None:
+    lock = lookup("CreateOrderLock")
+    check_rest_body(lock, {"lockId": "l", "expiry": "2031-01-01T00:00:00Z"})
+    check_rest_body(lock, {"lock_id": "l"})  # field names are accepted as the models accept them
+    with pytest.raises(EposError) as caught:
+        check_rest_body(lock, {"lockId": "l", "orderId": "o"})
+    assert caught.value.error_type is ErrorType.INVALID_REQUEST
+    assert caught.value.debug_message == "orderId: Extra inputs are not permitted"
+    check_rest_body(lookup("SearchOrders"), {"unknown": 1})  # its model ignores extra fields

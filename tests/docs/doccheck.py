@@ -2,7 +2,7 @@
 
 The docs use sybil (not pytest-examples): its parsers are plain classes we can extend, so one
 document's Python blocks run in order in one namespace (a guide builds up), and the shell and YAML
-blocks get evaluators of our own. A Python block runs as is. A shell line that calls
+blocks get evaluators of our own. A Python block runs as is; a JSON block must parse. A shell line that calls
 ``dojo-epos`` must name a real command, with options that command has (a renamed option fails
 the docs); ``make`` must name a Makefile target; ``export`` must be ``NAME=VALUE``; ``uvicorn`` and
 ``pip`` are other tools and pass. The hour test (tests/docs/test_hour.py) runs the guide's
@@ -11,6 +11,7 @@ the docs); ``make`` must name a Makefile target; ``export`` must be ``NAME=VALUE
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -25,8 +26,14 @@ from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser
 from dojo_epos.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Fenced-block languages the docs may use; ``text`` is a figure (a tree, a synopsis), not code.
-LANGUAGES = {"python", "sh", "yaml", "text"}
+#: Fenced-block languages the docs may use. ``text`` (or no language) is a figure: a tree, a
+#: synopsis. ``js`` is run under node by the test of its own document (tests/docs/test_payments_doc.py).
+LANGUAGES = {"python", "sh", "yaml", "json", "text", "", "js", "console"}
+#: The languages SYBIL evaluates here.
+EVALUATED = {"python", "sh", "yaml", "json", "console"}
+#: A ``console`` block is a session transcript (``$ command`` then its output); its commands are
+#: checked like a shell block's, and tests/docs/test_certifying.py replays the README's for real.
+SESSION_TOOLS = {"echo", "grep"}
 OTHER_TOOLS = {"uvicorn", "pip"}
 
 
@@ -87,6 +94,17 @@ def evaluate_shell(example: Example) -> str | None:
     return "\n".join(problems) or None
 
 
+def evaluate_console(example: Example) -> str | None:
+    problems = []
+    for line in str(example.parsed).splitlines():
+        if not line.startswith("$ "):
+            continue
+        tokens = shlex.split(line[2:].split(" > ", 1)[0], comments=True)
+        if tokens and tokens[0] not in SESSION_TOOLS and (problem := check_command(tokens)):
+            problems.append(problem)
+    return "\n".join(problems) or None
+
+
 def _runs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -107,10 +125,20 @@ def evaluate_yaml(example: Example) -> str | None:
     return "\n".join(problems) or None
 
 
+def evaluate_json(example: Example) -> str | None:
+    try:
+        json.loads(str(example.parsed))
+    except ValueError as exc:
+        return f"not JSON: {exc}"
+    return None
+
+
 SYBIL = Sybil(parsers=[
     PythonCodeBlockParser(),
     CodeBlockParser("sh", evaluate_shell),
     CodeBlockParser("yaml", evaluate_yaml),
+    CodeBlockParser("json", evaluate_json),
+    CodeBlockParser("console", evaluate_console),
 ])
 
 

@@ -1,4 +1,5 @@
-"""The WebSocket connector on real loopback sockets, against a fake platform.
+"""The WebSocket connector on real loopback sockets, against a fake platform: where the socket is the
+point (the handshake's headers, frames on a real socket, many requests at once, stopping).
 
 The fake platform is a ``websockets`` server on 127.0.0.1, port 0, with a JSON-RPC peer per
 connection. Waits are on events (state changes, frames), never on the clock; ``asyncio.timeout``
@@ -9,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 
 from dojo_epos.contract import models as m
-from dojo_epos.epos.connector import AUTH_REFUSED, Connector, ConnectorState, mask_secret
+from dojo_epos.epos.connector import Connector, ConnectorState, mask_secret
 from dojo_epos.epos.handler import RequestContext
 from tests.conformance.handlers import ConformanceHandler
 
@@ -33,12 +32,11 @@ SAFETY = 20  # seconds; only to turn a hang into a failure
 
 
 class FakePlatform:
-    """Dojo's side of the socket: accepts (or refuses) connectors and lets a test talk to them."""
+    """Dojo's side of the socket: accepts connectors and lets a test talk to them."""
 
     def __init__(self) -> None:
         self.server: Server | None = None
         self.port = 0
-        self.refuse_with: HTTPStatus | None = None
         self.handshakes: list[Headers] = []
         self.connections: asyncio.Queue[ServerConnection] = asyncio.Queue()
 
@@ -60,8 +58,6 @@ class FakePlatform:
     def _process_request(self, connection: ServerConnection,
                          request: HttpRequest) -> HttpResponse | None:
         self.handshakes.append(request.headers)
-        if self.refuse_with is not None:
-            return connection.respond(self.refuse_with, "refused\n")
         return None
 
     async def _handle(self, connection: ServerConnection) -> None:
@@ -187,59 +183,8 @@ async def test_requests_are_answered_with_method_echoed(platform: FakePlatform,
     assert connector.stats.requests == 2 and connector.stats.errors == 0
 
 
-# -- reconnecting ---------------------------------------------------------------------------
-
-async def test_reconnects_after_the_server_drops_the_socket(platform: FakePlatform,
-                                                            start_connector: Any) -> None:
-    connector, states = start_connector(ConformanceHandler(), platform.url)
-    first = await platform.next_connection()
-    await first.close()
-    second = await platform.next_connection()
-    reply = await rpc(second, "GetOrderByIdV1", {"orderId": "ord_1", "headers": {}})
-    assert reply["result"]["id"] == "ord_1"
-    assert connector.stats.reconnects >= 1
-    assert ConnectorState.DISCONNECTED in states.states
-    assert ConnectorState.BACKING_OFF in states.states
-
-
-async def test_reconnects_when_the_server_is_down_at_start(start_connector: Any) -> None:
-    platform = FakePlatform()
-    await platform.start()
-    port = platform.port
-    await platform.stop()  # nothing listens on the port now
-    connector, states = start_connector(ConformanceHandler(), f"ws://127.0.0.1:{port}/epos")
-    await states.wait_for(lambda s: s.count(ConnectorState.BACKING_OFF) >= 2)
-    assert connector.last_error and f"cannot reach ws://127.0.0.1:{port}/epos" in connector.last_error
-    await platform.start(port)
-    try:
-        conn = await platform.next_connection()
-        reply = await rpc(conn, "GetOrderByIdV1", {"orderId": "ord_1", "headers": {}})
-        assert reply["result"]["id"] == "ord_1"
-        assert connector.last_error is None
-    finally:
-        await connector.stop()
-        await platform.stop()
-
-
-async def test_refused_handshake_is_reported_as_auth_failure_and_retried(
-    platform: FakePlatform, start_connector: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The go-live checklist's first scenario: an invalid key is reported clearly."""
-    platform.refuse_with = HTTPStatus.UNAUTHORIZED
-    with caplog.at_level(logging.INFO, logger="dojo_epos"):
-        connector, states = start_connector(ConformanceHandler(), platform.url, max_refusals=None)
-        await states.wait_for(lambda s: s.count(ConnectorState.BACKING_OFF) >= 3)
-        assert connector.last_error == AUTH_REFUSED.format(status=401)
-        assert connector.state is not ConnectorState.CONNECTED
-        platform.refuse_with = None
-        await platform.next_connection()
-        await states.wait_for(lambda s: s[-1] is ConnectorState.CONNECTED)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    # Said once, however many attempts were refused.
-    assert sum("authorization refused by the platform (HTTP 401)" in w for w in warnings) == 1
-    assert API_KEY not in caplog.text
-    assert mask_secret(API_KEY) in caplog.text
-
+# Reconnecting (after a drop, a platform down at start, refused keys) is tested in memory, through
+# the connector's connect factory: test_connector_reconnect.py.
 
 def test_masked_key_keeps_only_the_environment_and_last_four() -> None:
     assert mask_secret(API_KEY) == "sk_sandbox_…wxyz"

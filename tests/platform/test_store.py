@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from dojo_epos.platform import Platform, PlatformSettings
-from dojo_epos.platform.store import async_url
+from dojo_epos.platform.store import Store, async_url
 from tests.platform.conftest import scope_of
 
 
@@ -42,3 +46,32 @@ async def test_an_in_memory_database_works() -> None:
         assert await platform.store.get_flow_result(scope_of(), "f") == {"ok": True}
     finally:
         await platform.close()
+
+
+async def test_a_call_log_from_before_the_expected_column_gains_it(tmp_path: Path) -> None:
+    """A platform database created before calls knew whether they were expected still opens; its
+    old rows read as not expected and new rows keep the flag."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE platform_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                    "environment VARCHAR(16) NOT NULL, key_fingerprint VARCHAR(64) NOT NULL, "
+                    "software_house_id VARCHAR(200) NOT NULL, capability VARCHAR(80) NOT NULL, "
+                    "transport VARCHAR(8), outcome VARCHAR(32) NOT NULL, detail TEXT, request JSON, "
+                    "reply JSON, duration_ms FLOAT NOT NULL, started_at VARCHAR(40) NOT NULL)")
+        scope = scope_of()
+        old.execute("INSERT INTO platform_calls (environment, key_fingerprint, software_house_id, "
+                    "capability, outcome, duration_ms, started_at) VALUES (?, ?, ?, 'GetOrderById', "
+                    "'EposErrorReply', 1.0, '2026-01-01T00:00:00Z')",
+                    (scope.environment.value, scope.key_fingerprint, scope.software_house_id))
+    store = Store(f"sqlite:///{path}")
+    try:
+        (before,) = await store.calls(scope_of())
+        assert before.expected is False
+        await store.add_calls([(scope_of(), {
+            "capability": "GetOrderById", "transport": "rest", "outcome": "EposErrorReply",
+            "detail": None, "request": None, "reply": None, "duration_ms": 1.0,
+            "started_at": datetime.now(UTC), "expected": True})])
+        newest, _old = await store.calls(scope_of())
+        assert newest.expected is True
+    finally:
+        await store.close()

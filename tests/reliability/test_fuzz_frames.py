@@ -24,7 +24,7 @@ from dojo_epos.epos.connector import Connector, ConnectorState
 from dojo_epos.epos.reference import ReferenceEpos, open_reference
 from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
-from dojo_epos.platform.store import metadata as platform_metadata
+from dojo_epos.platform.schema import metadata as platform_metadata
 from dojo_epos.testing import MemoryWebSocket, memory_socket_pair
 from tests.reliability.conftest import LoopServer
 from tests.reliability.figures import FIGURES

@@ -24,7 +24,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
-from dojo_epos.platform.store import metadata as platform_metadata
+from dojo_epos.platform.schema import metadata as platform_metadata
 from tests.reliability.figures import FIGURES
 from tests.reliability.fuzzapps import GuardedApp
 from tests.specs import api_spec, needs_specs, specs_available, tester_spec

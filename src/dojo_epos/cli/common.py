@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,13 +43,41 @@ EposDb = Annotated[str | None, typer.Option("--db", envvar="EPOS_DB",
 Host = Annotated[str, typer.Option("--host", help="Interface to bind.")]
 
 
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run ``coro`` to its end; Ctrl-C prints "stopped" and exits 130."""
+def run(coro: Coroutine[Any, Any, Any], *, cancel_on_sigterm: bool = True) -> Any:
+    """Run ``coro`` to its end; Ctrl-C exits 130 and SIGTERM 143, both after ``coro``'s own clean-up.
+
+    SIGTERM (what systemd, Docker and Kubernetes send) cancels ``coro`` as Ctrl-C does, so a
+    connector finishes the requests in flight instead of dying mid-payment. A coroutine running
+    uvicorn's own ``Server.serve`` (which shuts down gracefully on both signals) passes
+    ``cancel_on_sigterm=False``.
+    """
+    terminated = False
+
+    async def main() -> Any:
+        nonlocal terminated
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_term() -> None:
+            nonlocal terminated
+            terminated = True
+            task.cancel()
+
+        if cancel_on_sigterm:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_term)
+        return await coro
+
     try:
-        return asyncio.run(coro)
+        return asyncio.run(main())
     except KeyboardInterrupt:
         console.print("stopped")
         raise typer.Exit(130) from None
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        console.print("stopped (SIGTERM)")
+        raise typer.Exit(143) from None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -3,6 +3,7 @@ over the WebSocket; seed the reference EPOS's demo restaurant."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -99,21 +100,35 @@ def epos_serve(
 ) -> None:
     """Serve your EPOS (--handler) or the reference one over REST (the /v1 routes Dojo calls)."""
     _logging(log_level, log_format)
+    import uvicorn
+
     from dojo_epos.epos.loading import close_handler
     from dojo_epos.epos.rest import build_rest_app
-    from dojo_epos.serving import start_server
 
     async def main() -> None:
         epos = await _open_handler(handler, db)
         try:
             app_ = build_rest_app(epos, username=username, password=password)
-            served = await start_server(app_, host, port, log_config=None, log_level=log_level)
-            console.print(f"{_describe(handler, epos)} over REST on {served.url}/v1", highlight=False)
-            await served.task
+            # uvicorn's own signal handling: Ctrl-C or SIGTERM lets requests in flight finish.
+            server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_config=None,
+                                                   log_level=log_level, access_log=False))
+            announce = asyncio.create_task(_announce(server, f"{_describe(handler, epos)} over REST"))
+            try:
+                await server.serve()
+            finally:
+                announce.cancel()
         finally:
             await close_handler(epos)
 
-    run(main())
+    run(main(), cancel_on_sigterm=False)
+
+
+async def _announce(server: Any, what: str) -> None:
+    """Say where ``server`` listens once it does (the port is known only then when it was 0)."""
+    while not server.started:
+        await asyncio.sleep(0.02)
+    host, bound = server.servers[0].sockets[0].getsockname()[:2]
+    console.print(f"{what} on http://{host}:{bound}/v1", highlight=False)
 
 
 @app.command("connect")

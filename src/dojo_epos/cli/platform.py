@@ -72,6 +72,6 @@ def platform_serve(
                              log_level=log_level)
 
     if workers == 1:
-        run(worker(0, [sock]))
+        run(worker(0, [sock]), cancel_on_sigterm=False)
         return
     raise typer.Exit(serve_workers(workers, sock, worker))

@@ -70,6 +70,10 @@ def chosen_capabilities(names: list[str] | None, handler: str | None,
     return [(n, "v1") for n in picked]
 
 
+def _when(moment: Any) -> str:
+    return str(moment.strftime("%Y-%m-%d %H:%M:%S"))
+
+
 def client_for(api_url: str, api_key: str, software_house_id: str, reseller_id: str | None) -> Any:
     from dojo_epos.client import Client
 
@@ -150,16 +154,19 @@ def register_show(
     if as_json:
         out.print_json(data=result.to_wire())
         return
-    table = Table("transport", "capability", "version", "EPOS URL", "registered at")
+    table = Table()
+    for heading in ("transport", "capability", "version", "registered at"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("EPOS URL", overflow="fold")  # a narrow terminal wraps the URL, never cuts a name
     for rest in result.rest_integrations:
         for cap in rest.capabilities:
-            table.add_row("REST", cap.name, cap.version, rest.url, cap.updated_at.isoformat())
+            table.add_row("REST", cap.name, cap.version, _when(cap.updated_at), rest.url)
     for ws in result.ws_integrations:
         for cap in ws.capabilities:
-            table.add_row("WebSocket", cap.name, cap.version, "-", cap.updated_at.isoformat())
+            table.add_row("WebSocket", cap.name, cap.version, _when(cap.updated_at), "-")
     for dojo in result.dojo_managed_integrations:
         for cap in dojo.capabilities:
-            table.add_row("Dojo-managed", cap.name, cap.version, "-", cap.updated_at.isoformat())
+            table.add_row("Dojo-managed", cap.name, cap.version, _when(cap.updated_at), "-")
     if not table.rows:
         out.print("nothing registered yet: `dojo-epos register rest|ws --handler module:MyEpos`")
         return

@@ -15,16 +15,13 @@ app = typer.Typer(no_args_is_help=True, help="Till actions a member of staff wou
 
 
 def _print_order(order: Any) -> None:
-    total = order.total_amount.value if order.total_amount else 0
-    paid = order.paid_amount.value if order.paid_amount else 0
-    table = order.details.dine_in.table_id if order.details.dine_in else "-"
-    out.print(f"{order.id}  table {table}  {order.status.value}  total {total}  paid {paid}  "
-              f"payable {order.payable}")
-    for n, item in enumerate(order.items):
-        out.print(f"   [{n}] {item.quantity} x {item.name} ({item.plu}) @ {item.amount_per_item.value}")
+    from dojo_epos.epos.reference.till_text import order_text
+
+    for text in order_text(order):
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _till(work: Any, db: str | None) -> None:
+def _till(work: Any, db: str | None) -> Any:
     from dojo_epos.contract.errors import EposError
     from dojo_epos.epos.reference import till
 
@@ -43,29 +40,45 @@ def _till(work: Any, db: str | None) -> None:
         raise fail(f"{exc.error_type.value}: {exc.debug_message}", 1) from None
     for order in result if isinstance(result, list) else [result]:
         _print_order(order)
+    return result
 
 
 def _lines(items: list[str]) -> list[Any]:
-    """``PLU``, ``PLU*2`` or ``PLU*2+MOD-A+MOD-B`` into order lines."""
-    from dojo_epos.epos.reference.menu import line
+    """``PLU``, ``PLU*2`` or ``PLU*2+MOD-A+MOD-B`` into order lines (an unknown name is named)."""
+    from rich.markup import escape
 
-    lines = []
-    for spec in items:
-        head, *mods = spec.split("+")
-        plu, _, qty = head.partition("*")
-        try:
-            lines.append(line(plu, int(qty or 1), mods))
-        except (KeyError, ValueError):
-            raise fail(f"not a menu line: {spec!r} (PLU, PLU*QTY, PLU*QTY+MODIFIER)") from None
-    return lines
+    from dojo_epos.epos.reference.till_text import MenuLineError, parse_lines
+
+    try:
+        return parse_lines(items)
+    except MenuLineError as exc:  # what was typed is shown as typed, never read as markup
+        raise fail(f"not a menu line: {escape(str(exc))}") from None
 
 
 @app.command("list")
-def till_list(db: EposDb = None, table: Annotated[str | None, typer.Option()] = None) -> None:
-    """Open orders (optionally on one table)."""
+def till_list(db: EposDb = None, table: Annotated[str | None, typer.Option()] = None,
+              show_all: Annotated[bool, typer.Option(
+                  "--all", help="Also paid and closed orders.")] = False) -> None:
+    """Open orders, newest first (optionally on one table); paid ones only with --all."""
     from dojo_epos.epos.reference import till
+    from dojo_epos.epos.reference.till_text import is_open
 
-    _till(lambda d: till.list_orders(d, table_id=table), db)
+    async def work(d: Any) -> list[Any]:
+        found = await till.list_orders(d, table_id=table, open_only=not show_all)
+        return found if show_all else [o for o in found if is_open(o)]
+
+    if not _till(work, db):
+        where = f" on table {table}" if table else ""
+        out.print(f"no {'' if show_all else 'open '}orders{where}", markup=False)
+
+
+@app.command("menu")
+def till_menu() -> None:
+    """The menu: PLUs, names and prices, and the modifiers lines can take."""
+    from dojo_epos.epos.reference.till_text import menu_text
+
+    for text in menu_text():
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("open")

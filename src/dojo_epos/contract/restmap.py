@@ -5,7 +5,8 @@ A capability's params are one object (the WebSocket ``params``): path parameters
 (through :attr:`Capability.path_fields`, because Update* names the entity ``id``: spec defect #25),
 the four request headers become HTTP headers, and whatever remains is the JSON body, for routes that
 take one. This module does that split, purely, so the platform's invoker and
-:mod:`dojo_epos.testing` build identical requests; the REST app does the inverse.
+:mod:`dojo_epos.testing` build identical requests; the REST app does the inverse, and checks a
+body's one REST-only rule with :func:`check_rest_body`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability
 from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
 
-__all__ = ["RestRequest", "rest_request_for"]
+__all__ = ["RestRequest", "check_rest_body", "rest_request_for"]
 
 
 class RestRequest(NamedTuple):
@@ -90,3 +91,22 @@ def _http_headers(raw: Any) -> dict[str, str]:
         error = invalid_request_from(exc, prefix="headers.")
         error.trace_id = new_trace_id()
         raise error from None
+
+
+def check_rest_body(capability: Capability, body: Mapping[str, Any]) -> None:
+    """Refuse what a REST body may not hold although the same call's params could.
+
+    Every REST body model's fields are fields of the capability's params model, with the same
+    types and constraints (the contract tests hold the catalogue to that), so validating the
+    params validates the body's values too; what is left is ``additionalProperties: false`` (the
+    lock bodies), which the WebSocket params do not have. Raises :class:`EposError`
+    InvalidRequest naming the first field the body may not carry.
+    """
+    model = capability.rest_body
+    if model is None or model.model_config.get("extra") != "forbid":
+        return
+    allowed = {name for name in model.model_fields}
+    allowed |= {f.alias for f in model.model_fields.values() if f.alias}
+    for key in body:
+        if key not in allowed:
+            raise EposError(ErrorType.INVALID_REQUEST, f"{key}: Extra inputs are not permitted")

@@ -23,18 +23,13 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed
 
-from dojo_epos.contract.capabilities import UnknownCapability, by_rpc_method
-from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
-from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, InvalidFrame, Peer, Request
+from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES
 from dojo_epos.epos.connection_state import (
     AUTH_REFUSED,
-    CLOSE_REPLACED,
     ConnectionEvent,
     ConnectorGaveUp,
     ConnectorState,
@@ -42,7 +37,8 @@ from dojo_epos.epos.connection_state import (
     Problem,
     classify_failure,
 )
-from dojo_epos.epos.handler import EposHandler, call_handler_json
+from dojo_epos.epos.handler import EposHandler
+from dojo_epos.epos.session import Connection, ConnectorStats, Session, close_quietly
 from dojo_epos.settings import mask_secret
 
 __all__ = [
@@ -61,35 +57,8 @@ __all__ = [
 log = logging.getLogger("dojo_epos.epos.connector")
 
 
-class Connection(Protocol):
-    """What the connector needs from a socket: websockets' ClientConnection fits, and so does
-    :class:`dojo_epos.testing.MemoryWebSocket`. ``recv`` raises ``ConnectionClosed`` once closed."""
-
-    async def send(self, message: str) -> None: ...
-
-    async def recv(self) -> str | bytes: ...
-
-    async def close(self) -> None: ...
-
-
 #: Opens one connection (the handshake included); raising means the attempt failed.
 ConnectionFactory = Callable[[], Awaitable[Connection]]
-
-
-@dataclass
-class ConnectorStats:
-    """Counters since the connector was created."""
-
-    requests: int = 0
-    """Requests received (valid frames with a method)."""
-    errors: int = 0
-    """Error replies sent, including unknown methods and invalid frames that could be answered."""
-    reconnects: int = 0
-    """Connection attempts after the first one."""
-    invalid_frames: int = 0
-    """Frames that were not usable requests (answered when they had an id, else only logged)."""
-    connections: int = 0
-    """Handshakes that succeeded."""
 
 
 class Connector:
@@ -294,7 +263,7 @@ class Connector:
             self._failed(*classify_failure(exc, self.url))
             return None
         if self._stop.is_set():
-            await _close_quietly(conn)
+            await close_quietly(conn)
             return None
         return conn
 
@@ -302,7 +271,8 @@ class Connector:
 
     async def _serve(self, conn: Connection) -> tuple[Problem | None, str]:
         """Answer requests on ``conn`` until it closes or :meth:`stop`; returns why it ended."""
-        session = _Session(self, conn)
+        session = Session(self.handler, self.stats, conn, max_concurrency=self.max_concurrency,
+                          max_frame_bytes=self.max_frame_bytes)
         reader = asyncio.ensure_future(session.read_loop())
         stopped = asyncio.ensure_future(self._stop.wait())
         try:
@@ -315,109 +285,10 @@ class Connector:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             await session.drain(self.grace_period)
-            await _close_quietly(conn)
+            await close_quietly(conn)
             return None, "stopped"
         problem, reason = reader.result()
         await session.drain(0)
-        await _close_quietly(conn)
+        await close_quietly(conn)
         self.last_error, self.last_problem = reason, problem
         return problem, reason
-
-
-class _Session:
-    """State of one connection: its peer, its in-flight tasks and the lock that orders writes."""
-
-    def __init__(self, connector: Connector, conn: Connection) -> None:
-        self.connector = connector
-        self.conn = conn
-        self.peer = Peer(max_frame_bytes=connector.max_frame_bytes)
-        self.slots = asyncio.Semaphore(connector.max_concurrency)
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.write_lock = asyncio.Lock()
-
-    async def read_loop(self) -> tuple[Problem, str]:
-        stats = self.connector.stats
-        while True:
-            try:
-                frame = await self.conn.recv()
-            except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == CLOSE_REPLACED:
-                    return Problem.REPLACED, (f"replaced by a newer socket for the same account "
-                                              f"(close {CLOSE_REPLACED}: {exc.rcvd.reason or 'no reason'})")
-                return Problem.DROPPED, f"socket closed ({exc})"
-            except Exception as exc:  # a broken transport is a drop, not a crash
-                return Problem.DROPPED, f"socket failed: {type(exc).__name__}: {exc}"
-            self.peer.receive_text(frame)
-            for event in self.peer.events_received():
-                if isinstance(event, Request):
-                    stats.requests += 1
-                    await self.start(event)
-                elif isinstance(event, InvalidFrame):
-                    stats.invalid_frames += 1
-                    if self.peer.reply_invalid(event):
-                        stats.errors += 1
-                        log.info("invalid frame answered (id %r): %s", event.id, event.reason)
-                    else:
-                        log.warning("invalid frame ignored: %s", event.reason)
-                else:  # the EPOS sends no requests, so a reply can only be stray
-                    stats.invalid_frames += 1
-                    log.warning("unexpected reply frame (id %r) ignored", event.id)
-            await self.flush()
-
-    async def start(self, request: Request) -> None:
-        try:
-            capability = by_rpc_method(request.method)
-        except UnknownCapability:
-            self.connector.stats.errors += 1
-            self.peer.send_error(request.id, request.method, EposError(
-                ErrorType.NOT_FOUND, f"unknown method {request.method}", new_trace_id()))
-            return
-        # Waiting for a slot here is the backpressure: at the limit, the next frame waits unread.
-        await self.slots.acquire()
-        task = asyncio.ensure_future(self.answer(request, capability))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def answer(self, request: Request, capability: Any) -> None:
-        trace_id = new_trace_id()
-        try:
-            result = await call_handler_json(self.connector.handler, capability, request.params,
-                                             transport="ws", trace_id=trace_id)
-        except EposError as exc:
-            exc.trace_id = exc.trace_id or trace_id
-            self.connector.stats.errors += 1
-            self.peer.send_error(request.id, request.method, exc)
-        except Exception:  # call_handler raises EposError only; belt and braces
-            log.exception("request %r failed (trace %s)", request.id, trace_id)
-            self.connector.stats.errors += 1
-            self.peer.send_error(request.id, request.method, EposError.unexpected(trace_id))
-        else:
-            self.peer.send_result_json(request.id, request.method, result)
-        finally:
-            self.slots.release()
-        await self.flush()
-
-    async def flush(self) -> None:
-        async with self.write_lock:
-            for text in self.peer.data_to_send():
-                try:
-                    await self.conn.send(text)
-                except Exception as exc:  # the reader sees the close and ends the session
-                    log.debug("reply not sent, socket gone: %s", exc)
-                    return
-
-    async def drain(self, grace_period: float) -> None:
-        """Wait up to ``grace_period`` for in-flight requests; cancel what remains."""
-        pending = set(self.tasks)
-        if pending and grace_period > 0:
-            _, pending = await asyncio.wait(pending, timeout=grace_period)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("%d request(s) cancelled unanswered at disconnect", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _close_quietly(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
-        await conn.close()

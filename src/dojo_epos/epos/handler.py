@@ -7,8 +7,9 @@ left alone means the capability is not offered: :meth:`EposHandler.offered_capab
 Both transports call the handler through :func:`call_handler` (the connector with a request's
 ``params``, the REST app with the params it builds from the path, the headers and the body, plus the
 raw body), so a capability behaves the same over REST and over the WebSocket: same validation, same
-errors, same result. The one REST-only step, the REST body model (``additionalProperties: false``
-on the lock bodies, for instance), is checked there too, after the capability is found offered.
+errors, same result. The body is validated once, as part of the params; its one REST-only rule
+(``additionalProperties: false`` on the lock bodies:
+:func:`~dojo_epos.contract.restmap.check_rest_body`) is checked there too, after ``offers()``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import CATALOGUE, Capability, UnknownCapability, for_event
 from dojo_epos.contract.errors import EposError, ErrorType, invalid_request_from, new_trace_id
+from dojo_epos.contract.restmap import check_rest_body
 
 __all__ = [
     "NOT_OFFERED",
@@ -232,15 +234,6 @@ def parse_params(capability: Capability, raw: Mapping[str, Any] | None) -> BaseM
         raise invalid_request_from(exc) from None
 
 
-def _check_rest_body(model: type[BaseModel], body: Mapping[str, Any]) -> None:
-    """The REST-only constraints of a body (what the params model, shared with the WebSocket,
-    does not say); InvalidRequest names the field."""
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from None
-
-
 async def call_handler(
     handler: EposHandler,
     capability: Capability,
@@ -255,8 +248,8 @@ async def call_handler(
     Returns the wire result (JSON-ready). Raises :class:`EposError` only: validation failures are
     InvalidRequest, an unoffered capability NotFound, and any other exception UnexpectedError with a
     fresh trace id (the traceback is logged under that id, never sent). ``rest_body`` is the JSON
-    body of a REST request (its fields are also in ``raw_params``), checked against the REST body
-    model once the capability is known to be offered.
+    body of a REST request (its fields are also in ``raw_params``); once the capability is known
+    to be offered, its REST-only rule is checked (:func:`~dojo_epos.contract.restmap.check_rest_body`).
     """
     result = await _run_call(handler, capability, raw_params, transport, trace_id, rest_body)
     return m.to_wire(result, transport="ws" if transport == "ws" else "rest")
@@ -296,8 +289,8 @@ async def _run_call(
     if not handler.offers(capability):
         raise EposError(ErrorType.NOT_FOUND, NOT_OFFERED.format(name=capability.name), trace_id)
     try:
-        if rest_body is not None and capability.rest_body is not None:
-            _check_rest_body(capability.rest_body, rest_body)
+        if rest_body is not None:
+            check_rest_body(capability, rest_body)
         params = parse_params(capability, raw_params)
     except EposError as exc:
         exc.trace_id = exc.trace_id or trace_id

@@ -29,6 +29,7 @@ __all__ = [
     "Scope",
     "environment_of",
     "fingerprint",
+    "key_label",
 ]
 
 
@@ -58,6 +59,19 @@ def environment_of(key: str) -> Environment | None:
 def fingerprint(key: str) -> str:
     """A stable, non-reversible name for a key: the first 16 hex digits of its SHA-256."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def key_label(key: str) -> str:
+    """How a person recognises a key they typed without the page showing it: its prefix and its
+    last four characters (``sk_sandbox_…3f9a``), as payment dashboards label keys."""
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            return f"{prefix}…{key[-4:]}"
+    return f"…{key[-4:]}"
+
+
+#: Key labels remembered per fingerprint (a bound: a flood of made-up keys cannot grow memory).
+MAX_LABELS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +133,8 @@ class KeyPolicy:
                     f"(got one of {len(key)} characters that does not)"
                 )
         self._allowed = frozenset(fingerprint(k) for k in keys) if keys else None
+        #: fingerprint -> :func:`key_label` of the keys seen since start (never the key itself).
+        self.labels: dict[str, str] = {fingerprint(k): key_label(k) for k in keys}
 
     @property
     def restricted(self) -> bool:
@@ -138,6 +154,8 @@ class KeyPolicy:
         digest = fingerprint(key)
         if self._allowed is not None and digest not in self._allowed:
             raise AuthFailure(401, "invalid_api_key", "this API key is not accepted here")
+        if digest not in self.labels and len(self.labels) < MAX_LABELS:
+            self.labels[digest] = key_label(key)
         software_house = (lowered.get("software-house-id") or "").strip()
         if not software_house:
             raise AuthFailure(400, "missing_software_house_id",

@@ -7,7 +7,8 @@ layer (:mod:`.http`, :mod:`.dashboard`) on them, handing each route the services
     app = build_platform_app(platform=platform)
 
 Routes: ``GET /healthz`` (no auth), the registry under ``/epos/integrations``, ``POST /epos/events``
-(and the local ``GET /epos/events``), the WebSocket gateway at ``/epos``, the tester tool under
+(and the local ``GET /epos/events``), the Dojo API an EPOS calls (``/payment-intents...``,
+``/webhooks...``: :mod:`.http.payments`), the WebSocket gateway at ``/epos``, the tester tool under
 ``/epos-tester-tool`` and the dashboard under ``/dashboard``. Platform API errors are
 ``{"error": <code>, "message": <text>}`` (see :mod:`dojo_epos.platform.errors`); a request that
 matches no route or method gets the same shape, never an HTML page.
@@ -31,6 +32,7 @@ from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.http.common import EXCEPTION_HANDLERS
 from dojo_epos.platform.http.events import events_routes
+from dojo_epos.platform.http.payments import payments_routes
 from dojo_epos.platform.http.registry import registry_routes
 from dojo_epos.platform.http.socket import socket_route
 from dojo_epos.platform.http.tester import tester_routes
@@ -57,12 +59,13 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         _healthz(platform),
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
+        *payments_routes(platform.payments, platform.keys),
         socket_route(platform.gateway, platform.keys),
         *tester_routes(platform.tester, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
                           router=platform.router,
-                          tester=platform.tester),
+                          tester=platform.tester, keys=platform.keys),
     ]
 
 

@@ -52,7 +52,8 @@ class CallLog:
         entry = {"capability": outcome.capability, "transport": outcome.transport,
                  "outcome": outcome.outcome, "detail": outcome.detail,
                  "request": outcome.request, "reply": outcome.reply,
-                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at}
+                 "duration_ms": outcome.duration_ms, "started_at": outcome.started_at,
+                 "expected": outcome.expected}
         if self._queue is None:
             self._queue = asyncio.Queue(maxsize=self.queue_size)
             self._writer = asyncio.create_task(self._write(self._queue), name="call log writer")

@@ -24,6 +24,8 @@ from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
+from dojo_epos.platform.payments.recorder import PaymentRecorder
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.routing import Router, new_worker_id
 from dojo_epos.platform.store import Store
@@ -71,10 +73,14 @@ class PlatformSettings:
     registry_cache_ttl: float | None = None
     """Seconds a cached registration lives; default: forever on the memory bus, 5 s on NATS
     (other workers' changes arrive as bus notices; this bounds a notice lost while it was down)."""
+    settle_after: float = DAY
+    """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
+    webhook_retry_delays: Sequence[float] = RETRY_DELAYS
+    """Seconds before each retry of a failed webhook delivery."""
 
 
 class Platform:
-    """The platform's parts: key policy, store, registry, gateway, invoker, events, tester."""
+    """The platform's parts: key policy, store, registry, gateway, invoker, events, payments, tester."""
 
     def __init__(self, settings: PlatformSettings | None = None) -> None:
         self.settings = settings or PlatformSettings()
@@ -94,13 +100,18 @@ class Platform:
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)
+        self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
+                                 retry_delays=self.settings.webhook_retry_delays)
+        self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,
-                                    flow_timeout=self.settings.flow_timeout, bus=self.bus)
+                                    flow_timeout=self.settings.flow_timeout, payments=self.payments,
+                                    bus=self.bus)
         self._registry_notices: Any = None
 
     async def start(self) -> None:
         """Create missing tables (also done lazily on first use) and join the bus."""
         await self.store.start()
+        await self.payments.start()
         if self._registry_notices is not None:
             return
         await self.router.start()
@@ -129,6 +140,7 @@ class Platform:
 
     async def close(self) -> None:
         await self.tester.close()
+        await self.payments.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
         if self._registry_notices is not None:

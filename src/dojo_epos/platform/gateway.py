@@ -14,7 +14,7 @@ Each call has a time-out; after it the id is forgotten, and a reply that comes l
 none) are logged and counted, never fatal. Keepalive pings are the server's job: uvicorn sends
 WebSocket pings every ``ping_interval`` seconds (see :func:`dojo_epos.platform.app.serve_platform`).
 
-This module is the service: it knows sockets only as :class:`EposSocket` (send a text frame,
+This module is the service: it knows sockets only as :class:`TextSocket` (send a text frame,
 close). The ASGI endpoint that authenticates, accepts and reads frames is
 :mod:`dojo_epos.platform.http.socket`.
 """
@@ -40,12 +40,12 @@ __all__ = [
     "CLOSE_REPLACED",
     "CLOSE_SHUTDOWN",
     "CallTimedOut",
-    "Connection",
     "ConnectionLost",
     "Counters",
-    "EposSocket",
+    "EposSession",
     "Gateway",
     "NotConnected",
+    "TextSocket",
 ]
 
 log = logging.getLogger("dojo_epos.platform.gateway")
@@ -77,7 +77,7 @@ class CallTimedOut(Exception):
         self.timeout = timeout
 
 
-class EposSocket(Protocol):
+class TextSocket(Protocol):
     """What the gateway needs of an accepted socket (the HTTP layer adapts Starlette's)."""
 
     async def send_text(self, text: str) -> None: ...
@@ -101,10 +101,12 @@ class Counters:
     requests_from_epos: int = 0
 
 
-class Connection:
-    """One accepted socket: its scope, its peer, the calls waiting on it, and its counters."""
+class EposSession:
+    """One EPOS's accepted socket: its scope, its peer, the calls waiting on it, its counters.
 
-    def __init__(self, gateway: Gateway, websocket: EposSocket, scope: Scope,
+    (Not :class:`dojo_epos.epos.connector.Connection`, which is the EPOS side's socket.)"""
+
+    def __init__(self, gateway: Gateway, websocket: TextSocket, scope: Scope,
                  reseller_id: str | None, client: str = "") -> None:
         self.gateway = gateway
         self.websocket = websocket
@@ -238,15 +240,15 @@ class Gateway:
         self.totals = Counters()
         self.accepted = 0
         self.refused = 0
-        self._live: dict[Scope, Connection] = {}
+        self._live: dict[Scope, EposSession] = {}
         #: Told of every socket attached and detached (the router puts them on the bus).
-        self.on_attach: Callable[[Connection], Awaitable[None]] | None = None
-        self.on_detach: Callable[[Connection], None] | None = None
+        self.on_attach: Callable[[EposSession], Awaitable[None]] | None = None
+        self.on_detach: Callable[[EposSession], None] | None = None
 
-    def connection(self, scope: Scope) -> Connection | None:
+    def connection(self, scope: Scope) -> EposSession | None:
         return self._live.get(scope)
 
-    def connections(self) -> list[Connection]:
+    def connections(self) -> list[EposSession]:
         return list(self._live.values())
 
     def stats(self) -> dict[str, Any]:
@@ -267,10 +269,10 @@ class Gateway:
             raise NotConnected(f"no EPOS socket is connected for {scope}")
         return await conn.call(method, params, self.call_timeout if timeout is None else timeout)
 
-    async def attach(self, websocket: EposSocket, caller: Caller, client: str = "") -> Connection:
+    async def attach(self, websocket: TextSocket, caller: Caller, client: str = "") -> EposSession:
         """Make an accepted socket the scope's live one; an older one is closed as replaced."""
         self.accepted += 1
-        conn = Connection(self, websocket, caller.scope, caller.reseller_id, client)
+        conn = EposSession(self, websocket, caller.scope, caller.reseller_id, client)
         previous = self._live.get(caller.scope)
         self._live[caller.scope] = conn
         log.info("%s: EPOS connected from %s", caller.scope, conn.client)
@@ -281,7 +283,7 @@ class Gateway:
             await self.on_attach(conn)
         return conn
 
-    def detach(self, conn: Connection) -> None:
+    def detach(self, conn: EposSession) -> None:
         """The socket of ``conn`` closed: fail its waiting calls and forget it."""
         conn.fail_pending("the socket closed")
         if self._live.get(conn.scope) is conn:

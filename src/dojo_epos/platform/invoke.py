@@ -27,14 +27,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
-from dojo_epos.contract.errors import EposError, describe_validation_error
+from dojo_epos.contract.errors import EposError, ErrorType, describe_validation_error
 from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.restmap import rest_request_for
@@ -47,9 +47,14 @@ from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["Invoker"]
+__all__ = ["CallObserver", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
+
+
+#: Told of every successful call with the params sent (e.g. the payments service, which creates
+#: the payment intent of each payment an EPOS records).
+CallObserver = Callable[[Scope, InvocationResult, dict[str, Any]], Awaitable[None]]
 
 
 class _Stop(Exception):
@@ -101,6 +106,7 @@ class Invoker:
         self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
+        self.observers: list[CallObserver] = []
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -142,12 +148,15 @@ class Invoker:
         transport: str | None = None,
         validate: bool = True,
         timeout: float | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
     ) -> InvocationResult:
         """Call ``capability_name`` (any registered name or alias) for ``scope``.
 
         ``params`` are the WS-shaped params (a model, or a dict with wire names); ``headers``
         override any ``headers`` inside them. ``transport`` forces ``"rest"`` or ``"ws"``.
         With ``validate=False`` a dict is sent as given, so a tester can send bad input on purpose.
+        ``expect_error`` names the EPOSError the caller is checking for: when the EPOS answers with
+        it, the call log marks the call *expected* (a flow's negative check is not a fault).
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
@@ -176,8 +185,16 @@ class Invoker:
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
             outcome.error, outcome.field = stop.error, stop.field
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
+        if outcome.ok:
+            for observer in self.observers:
+                try:
+                    await observer(scope, outcome, wire)
+                except Exception:  # an observer's failure never turns a call into a failure
+                    log.exception("%s: observer of %s failed", scope, outcome.capability)
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,

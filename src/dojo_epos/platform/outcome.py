@@ -56,6 +56,9 @@ class InvocationResult:
     request: Any = None
     reply: Any = None
     started_at: datetime = dataclasses.field(default_factory=utc_now)
+    #: The caller expected this EPOSError (a flow checking a refusal): shown as expected, not
+    #: counted as an error.
+    expected: bool = False
 
     @property
     def outcome(self) -> str:
@@ -71,5 +74,5 @@ class InvocationResult:
             "capability": self.capability, "transport": self.transport, "outcome": self.outcome,
             "detail": self.detail, "field": self.field, "durationMs": round(self.duration_ms, 3),
             "startedAt": self.started_at.isoformat(), "request": self.request,
-            "reply": self.reply,
+            "reply": self.reply, "expected": self.expected,
         }

@@ -35,9 +35,9 @@ from dojo_epos.platform.bus import Bus, BusTimeout, BusUnavailable, NoResponders
 from dojo_epos.platform.gateway import (
     CLOSE_REPLACED,
     CallTimedOut,
-    Connection,
     ConnectionLost,
     Counters,
+    EposSession,
     Gateway,
     NotConnected,
 )
@@ -121,6 +121,18 @@ class Router:
         conn = self.gateway.connection(scope)
         return conn is not None and not conn.closed
 
+    async def connected(self, scope: Scope) -> bool:
+        """Whether any worker holds a socket for the scope (a ping over the bus if not this one)."""
+        if self.holds(scope):
+            return True
+        try:
+            if not self._started:
+                await self.start()
+            await self.bus.request(scope_subject(scope), b'{"ping":true}', REPLY_MARGIN)
+        except (NoResponders, BusTimeout, BusUnavailable):
+            return False
+        return True
+
     async def call(self, scope: Scope, method: str, params: dict[str, Any] | None,
                    timeout: float | None = None) -> Result | ErrorReply:
         """Call ``method`` on the scope's socket, wherever it is (NotConnected if nowhere)."""
@@ -149,9 +161,11 @@ class Router:
         """The holder's side: make the call on the local socket, answer with its outcome."""
         try:
             request = json.loads(payload)
+            if request.get("ping"):
+                return _encode({"pong": self.holds(scope)})
             method, params = str(request["method"]), request.get("params")
             timeout = float(request.get("timeout") or self.gateway.call_timeout)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return _encode({"failure": "lost", "detail": "unreadable routed request"})
         try:
             reply = await self.gateway.call(scope, method, params, timeout)
@@ -167,7 +181,7 @@ class Router:
 
     # -- holding sockets ----------------------------------------------------------------------
 
-    async def _attached(self, conn: Connection) -> None:
+    async def _attached(self, conn: EposSession) -> None:
         scope = conn.scope
         if not self._started:
             try:
@@ -225,7 +239,7 @@ class Router:
                  conn.client)
         await conn.close(CLOSE_REPLACED, "replaced by a newer connection")
 
-    def _detached(self, conn: Connection) -> None:
+    def _detached(self, conn: EposSession) -> None:
         if self.gateway.connection(conn.scope) is not None:
             return  # replaced by a newer socket here: this worker still holds the scope
         held = self._held.pop(conn.scope, None)

@@ -20,14 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     and_,
     delete,
     event,
@@ -42,6 +35,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
+from dojo_epos.platform.schema import (
+    add_missing_columns,
+    calls,
+    flow_results,
+    metadata,
+    pos_events,
+    registrations,
+)
+
+#: The PostgreSQL advisory lock held while the schema is created (an arbitrary constant).
+_SCHEMA_LOCK = 0x646F6A6F
 
 __all__ = [
     "CallRow",
@@ -52,68 +56,6 @@ __all__ = [
     "async_url",
     "utc_now",
 ]
-
-metadata = MetaData()
-
-#: The PostgreSQL advisory lock held while the schema is created (an arbitrary constant).
-_SCHEMA_LOCK = 0x646F6A6F
-
-
-def _scope_columns() -> list[Column[Any]]:
-    return [
-        Column("environment", String(16), nullable=False),
-        Column("key_fingerprint", String(64), nullable=False),
-        Column("software_house_id", String(200), nullable=False),
-    ]
-
-
-registrations = Table(
-    "platform_registrations", metadata,
-    Column("environment", String(16), primary_key=True),
-    Column("key_fingerprint", String(64), primary_key=True),
-    Column("software_house_id", String(200), primary_key=True),
-    Column("transport", String(8), primary_key=True),
-    Column("url", Text, nullable=True),
-    Column("username", Text, nullable=True),
-    Column("password", Text, nullable=True),
-    Column("capabilities", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("created_at", String(40), nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
-pos_events = Table(
-    "platform_pos_events", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("event_type", String(64), nullable=False),
-    Column("event", JSON, nullable=False),
-    Column("reseller_id", String(200), nullable=True),
-    Column("received_at", String(40), nullable=False),
-)
-
-calls = Table(
-    "platform_calls", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
-    Column("capability", String(80), nullable=False),
-    Column("transport", String(8), nullable=True),
-    Column("outcome", String(32), nullable=False),
-    Column("detail", Text, nullable=True),
-    Column("request", JSON, nullable=True),
-    Column("reply", JSON, nullable=True),
-    Column("duration_ms", Float, nullable=False),
-    Column("started_at", String(40), nullable=False),
-)
-
-flow_results = Table(
-    "platform_flow_results", metadata,
-    *_scope_columns(),
-    Column("flow_id", String(64), primary_key=True),
-    Column("result", JSON, nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -185,6 +127,8 @@ class CallRow:
     reply: Any
     duration_ms: float
     started_at: datetime
+    #: The caller expected this failure (a flow checking that an EPOS refuses): not a fault.
+    expected: bool = False
 
 
 def _where(table: Table, scope: Scope) -> Any:
@@ -239,6 +183,7 @@ class Store:
                         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                            {"key": _SCHEMA_LOCK})
                     await conn.run_sync(metadata.create_all)
+                    await conn.run_sync(add_missing_columns)
                 self._started = True
 
     async def close(self) -> None:
@@ -374,7 +319,8 @@ class Store:
         rows = [{**_scope_values(scope), "capability": e["capability"],
                  "transport": e["transport"], "outcome": e["outcome"], "detail": e["detail"],
                  "request": _jsonable(e["request"]), "reply": _jsonable(e["reply"]),
-                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"])}
+                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"]),
+                 "expected": bool(e.get("expected"))}
                 for scope, e in entries]
         async with self.engine.begin() as conn:
             await conn.execute(insert(calls), rows)
@@ -387,8 +333,8 @@ class Store:
                 select(calls).where(_where(calls, scope)).order_by(calls.c.id.desc()).limit(limit)
             )).mappings().all()
         return [CallRow(r["id"], r["capability"], r["transport"], r["outcome"], r["detail"],
-                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]))
-                for r in rows]
+                        r["request"], r["reply"], r["duration_ms"], _parse(r["started_at"]),
+                        bool(r["expected"])) for r in rows]
 
     # -- flow results (written by the tester) -------------------------------------------------
 

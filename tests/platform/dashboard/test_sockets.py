@@ -6,7 +6,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.platform.conftest import LiveServer, auth_headers, scope_of
+from tests.platform.conftest import SANDBOX_KEY, LiveServer, auth_headers
 
 
 @pytest.mark.socket
@@ -19,8 +19,9 @@ async def test_the_overview_shows_a_connected_socket_with_its_time_and_counters(
         (socket,) = live.platform.gateway.stats()["sockets"]
         await ws.close()
     assert "1 connected" in page
-    assert scope_of().key_fingerprint in page
+    assert f"sk_sandbox_…{SANDBOX_KEY[-4:]}" in page  # the key's prefix and last four characters
     assert f'datetime="{socket["connectedAt"]}"' in page
     assert "<th scope=\"col\">Requests</th>" in page
     assert live_part["done"] is False and "1 connected" in live_part["html"]
-    assert "Authorization" not in page and "sk_sandbox_" not in page  # the key never shows
+    assert "Authorization" not in page and SANDBOX_KEY not in page  # the key itself never shows
+    assert SANDBOX_KEY[len("sk_sandbox_"):-4] not in page

@@ -1,9 +1,10 @@
 """GetOrderBill: the order framed by a header and footer built from the merchant details.
 
 Header: logo (if any), the merchant's name, address, phone, e-mail (if any) and tax number, a rule,
-and a line naming the order. Footer: a rule, the amounts (total, service charge, paid, due), the
-merchant's URL with a QR code (if any), and the merchant's closing text. Amounts print in the order's
-currency, from the stored (reconciled) totals, so the bill always agrees with GetOrderById.
+and a line naming the order. Footer: a rule, the merchant's URL with a QR code (if any), and the
+merchant's closing text. The amounts are not repeated in the footer: a terminal prints them from
+the bill's order (the stored, reconciled totals), so the bill always agrees with GetOrderById and
+shows each total once.
 """
 
 from __future__ import annotations
@@ -68,19 +69,12 @@ def header_lines(merchant: Row[Any] | None, order: m.Order) -> list[m.BillLine]:
 
 
 def footer_lines(merchant: Row[Any] | None, order: m.Order) -> list[m.BillLine]:
-    """The amounts, then where to find the restaurant online."""
-    due = None
-    if order.total_amount is not None and order.paid_amount is not None:
-        due = m.Money(value=order.total_amount.value - order.paid_amount.value,
-                      currency_code=order.total_amount.currency_code)
-    lines: list[m.BillLine] = [_rule(), _text(f"Total {format_money(order.total_amount)}",
-                                              m.Size.HEADER1, bold=True)]
-    if order.service_charge_amount is not None and order.service_charge_amount.value:
-        lines.append(_text(f"Includes service charge {format_money(order.service_charge_amount)}"))
-    for tax in order.tax_lines:
-        lines.append(_text(f"{tax.name or 'Tax'} {format_money(tax.amount_total)}"))
-    lines.append(_text(f"Paid {format_money(order.paid_amount)}"))
-    lines.append(_text(f"Due {format_money(due)}", bold=True))
+    """Where to find the restaurant online, and its closing words.
+
+    No amounts: the terminal prints the order's lines and amounts between header and footer, so
+    repeating them here would show every total twice.
+    """
+    lines: list[m.BillLine] = [_rule()]
     if merchant is not None:
         if merchant.url:
             lines.append(m.UrlLine(url=m.BillURL(url=merchant.url, show_qr=True, show_url=True)))

@@ -1,7 +1,8 @@
 """How the reference EPOS computes an order's totals: one rule, pure integer arithmetic.
 
 Dojo publishes no formula (domain notes §3.3), so this module is the rule, and everything that shows
-an amount (the order, the bill, search results, payment checks) goes through it:
+an amount (the order, the bill, search results, payment checks) goes through it. The line rule
+(:func:`item_amount`) is :mod:`dojo_epos.contract.amounts`'s, shared with the terminal's bills:
 
 - a modifier costs ``quantity x amountPerModifier`` per *single* parent item;
 - a sub-item costs ``quantity x (amountPerItem + its modifiers)`` per single parent item
@@ -21,10 +22,11 @@ Percentages are x100 like the contract's (12.5% = 1250); rounding is half up, to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dojo_epos.contract import models as m
+from dojo_epos.contract.amounts import item_amount
 
 __all__ = [
     "Totals",
@@ -45,24 +47,6 @@ class Totals:
     service_charge: int
     taxes_included: bool
     total: int
-
-
-def _modifiers_amount(modifiers: Iterable[m.Modifier]) -> int:
-    return sum(mod.quantity * mod.amount_per_modifier.value for mod in modifiers)
-
-
-def _sub_item_amount(sub: m.OrderSubItem) -> int:
-    return sub.quantity * (sub.amount_per_item.value + _modifiers_amount(sub.modifiers))
-
-
-def item_amount(item: m.OrderItem) -> int:
-    """What one order line costs: quantity times (unit price + modifiers + sub-items)."""
-    per_unit = (
-        item.amount_per_item.value
-        + _modifiers_amount(item.modifiers)
-        + sum(_sub_item_amount(sub) for sub in item.sub_items)
-    )
-    return item.quantity * per_unit
 
 
 def compute_totals(

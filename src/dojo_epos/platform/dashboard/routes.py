@@ -4,11 +4,15 @@ Server-rendered (Jinja2, autoescaped), no build step and nothing fetched from th
 file and a few lines of script that refresh the live parts (a flow's steps, the sockets) by polling
 JSON endpoints. Pages:
 
-* ``/dashboard`` — accounts seen, registrations per transport, live sockets, recent calls;
+* ``/dashboard`` — accounts seen (labelled by key prefix and last four characters, the ones never
+  registered marked), each with its health (:mod:`.health`), registrations, recent calls;
+  and the live sockets;
 * ``/dashboard/flows?scope=`` — the tester's flows, a form to run each, recent runs;
-  ``/dashboard/flows/{id}?scope=`` follows one run step by step;
-* ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome;
-* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`dojo_epos.platform.terminal`).
+  ``/dashboard/flows/{id}?scope=`` follows one run step by step, ``.../junit.xml`` (:mod:`.runs`);
+* ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome, searched by order
+  id and trace id (:mod:`.callsearch`); a flow's expected refusals are marked expected;
+* ``/dashboard/traffic?scope=`` — the last hour in pictures, live (:mod:`.traffic`, :mod:`.charts`);
+* ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`.terminal_pages`).
 
 A scope is named in the query string as ``environment:fingerprint:softwareHouse``: the API key
 itself is never known to the dashboard, and no registration password is ever passed to a template.
@@ -17,21 +21,18 @@ POSTs are guarded by the same-origin check described in :mod:`.web`.
 
 from __future__ import annotations
 
-import secrets
-from collections import OrderedDict
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-import dojo_epos.platform.terminal as t
 from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.contract.tester_models import FlowResult, Status
-from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.registry import Registry
@@ -39,21 +40,29 @@ from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
+from .callsearch import mentions
+from .health import health_of
+from .runs import junit
+from .terminal_pages import TerminalPages
+from .traffic import TrafficPages
 from .web import (
     BASE,
     HERE,
     FormError,
+    add_label_source,
     no_store,
     parse_scope,
+    quote_token,
     read_form,
     render,
     render_fragment,
-    scope_token,
 )
 
 __all__ = ["dashboard_routes"]
 
 RECENT_CALLS = 15
+#: Calls the overview's health summary looks back over (errors counted, the last one shown).
+HEALTH_CALLS = 500
 CALL_LOG_LIMIT = 500
 RECEIPTS_KEPT = 200
 
@@ -84,7 +93,8 @@ def _registration_view(registration: Registration) -> dict[str, Any]:
 def _call_view(row: CallRow) -> dict[str, Any]:
     return {"id": row.id, "capability": row.capability, "transport": row.transport,
             "outcome": row.outcome, "detail": row.detail, "request": row.request,
-            "reply": row.reply, "duration_ms": row.duration_ms, "started_at": row.started_at}
+            "reply": row.reply, "duration_ms": row.duration_ms, "started_at": row.started_at,
+            "expected": row.expected}
 
 
 def _steps_view(result: FlowResult, calls: list[CallRow]) -> list[dict[str, Any]]:
@@ -95,9 +105,11 @@ def _steps_view(result: FlowResult, calls: list[CallRow]) -> list[dict[str, Any]
         end = step.finished_at or now
         during = [_call_view(c) for c in reversed(calls)
                   if step.started_at <= c.started_at <= end]
+        took = (step.finished_at - step.started_at).total_seconds() * 1000 if step.finished_at else None
         steps.append({"name": step.name, "status": step.status.value,
                       "lines": step.additional_information, "calls": during,
-                      "started_at": step.started_at, "finished_at": step.finished_at})
+                      "started_at": step.started_at, "finished_at": step.finished_at,
+                      "duration_ms": took})
     return steps
 
 
@@ -105,14 +117,16 @@ class Dashboard:
     """The page handlers, bound to the platform's services."""
 
     def __init__(self, *, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                 tester: TesterService, router: Router | None = None) -> None:
+                 tester: TesterService, keys: KeyPolicy | None = None,
+                 router: Router | None = None) -> None:
         self.store = store
         self.invoker = invoker
         self.registry = registry
         self.gateway = gateway
         self.router = router
         self.tester = tester
-        self.receipts: OrderedDict[str, tuple[Scope, t.Receipt]] = OrderedDict()
+        if keys is not None:
+            add_label_source(keys.labels)
 
     async def _calls(self, scope: Scope, limit: int) -> list[CallRow]:
         """The scope's persisted calls, newest first, including the ones just made (the call log
@@ -133,19 +147,24 @@ class Dashboard:
         if scope is None and len(scopes) == 1:
             return scopes[0]
         status = 404 if request.query_params.get("scope") else 200
+        unregistered = [s for s in scopes if not await self.store.registrations(s)]
         return render("accounts.html", status=status, page=page, scopes=scopes, scope=None,
-                      unknown=request.query_params.get("scope"))
+                      unknown=request.query_params.get("scope"), unregistered=unregistered)
 
     # -- overview -----------------------------------------------------------------------------
 
     async def overview(self, request: Request) -> Response:
-        accounts = []
+        accounts: list[dict[str, Any]] = []
         for scope in await self._scopes():
             registrations = await self.store.registrations(scope)
-            calls = await self._calls(scope, RECENT_CALLS)
-            accounts.append({"scope": scope,
+            calls = await self._calls(scope, HEALTH_CALLS)
+            connection = self.gateway.connection(scope)
+            health = health_of(registrations, await self.tester.recent(scope, 20), calls,
+                               connection.connected_at if connection else None)
+            accounts.append({"scope": scope, "health": health,
                              "registrations": [_registration_view(r) for r in registrations],
-                             "calls": [_call_view(c) for c in calls]})
+                             "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
+        accounts.sort(key=lambda a: not a["health"].registered)  # registered accounts first
         return render("overview.html", accounts=accounts, scope=None,
                       sockets=await self._sockets())
 
@@ -190,7 +209,7 @@ class Dashboard:
         except FlowRequestError as exc:
             return await self._flows_page(scope, str(exc), flow, params, status=400)
         return RedirectResponse(
-            f"{BASE}/flows/{flow_id}?scope={_q(scope)}", status_code=303)
+            f"{BASE}/flows/{flow_id}?scope={quote_token(scope)}", status_code=303)
 
     async def _flow_context(self, request: Request) -> tuple[Scope, FlowResult] | Response:
         scope = await self._scope_or_picker(request, "/flows")
@@ -219,7 +238,7 @@ class Dashboard:
         scope, result = found
         calls = await self._calls(scope, CALL_LOG_LIMIT)
         done = result.status is not Status.IN_PROGRESS
-        html = render_fragment("_flow_steps.html", run=result,
+        html = render_fragment("_flow_steps.html", run=result, scope=scope,
                                steps=_steps_view(result, calls), done=done)
         return no_store(JSONResponse({"status": result.status.value, "done": done, "html": html}))
 
@@ -229,108 +248,30 @@ class Dashboard:
         scope = await self._scope_or_picker(request, "/calls")
         if isinstance(scope, Response):
             return scope
-        capability = request.query_params.get("capability", "")
-        outcome = request.query_params.get("outcome", "")
+        query = request.query_params
+        capability, outcome = query.get("capability", ""), query.get("outcome", "")
+        order_id, trace_id = query.get("order", "").strip(), query.get("trace", "").strip()
         rows = await self._calls(scope, CALL_LOG_LIMIT)
-        outcomes = sorted({r.outcome for r in rows} | {"ok"})
-        capabilities = sorted({c.name for c in CATALOGUE} | {r.capability for r in rows})
+        outcomes = sorted({r.outcome for r in rows} | {"ok", "expected"})
+        registered = await self.registry.capability_names(scope)
+        capabilities = sorted(registered | {r.capability for r in rows}) or sorted(
+            c.name for c in CATALOGUE)
         shown = [_call_view(r) for r in rows
                  if (not capability or r.capability == capability)
-                 and (not outcome or r.outcome == outcome)]
+                 and (not outcome or _outcome_matches(r, outcome))
+                 and (not order_id or mentions(r, "orderId", order_id))
+                 and (not trace_id or mentions(r, "traceId", trace_id))]
         return render("calls.html", scope=scope, calls=shown, total=len(rows),
                       capability=capability, outcome=outcome, outcomes=outcomes,
-                      capabilities=capabilities)
-
-    # -- the virtual terminal -----------------------------------------------------------------
-
-    async def terminal(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        device = t.VirtualTerminal(self.invoker, self.registry, scope)
-        query = request.query_params
-        table, order_id = query.get("table", ""), query.get("order", "")
-        context: dict[str, Any] = {"scope": scope, "table": table, "fmt": t.format_money}
-        if order_id:
-            order, bill, failed = await device.bill(order_id)
-            labels = t.order_labels([order]) if order is not None else []
-            return render("terminal_bill.html", **context, order=order, failed=failed,
-                          failure=t.explain_failure("GetOrderBill", failed) if failed else "",
-                          label=labels[0] if labels else order_id,
-                          header=t.bill_text(bill.header) if bill else [],
-                          footer=t.bill_text(bill.footer) if bill else [],
-                          due=t.due_of(order) if order else 0,
-                          currency=t.currency_of(order) if order else "GBP",
-                          nonce=secrets.token_hex(8), error=query.get("error", ""))
-        if table or query.get("all"):
-            orders, failed = await device.orders(table or None)
-            return render("terminal_orders.html", **context, orders=orders, failed=failed,
-                          failure=t.explain_failure("SearchOrders", failed) if failed else "")
-        tables, failed = await device.tables()
-        return render("terminal_tables.html", **context, tables=tables, failed=failed,
-                      failure=t.explain_failure("SearchTables", failed) if failed else "")
-
-    async def pay(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        try:
-            form = await read_form(request)
-            pay = _pay_request(form)
-        except FormError as exc:
-            return render("message.html", status=exc.status, scope=scope, title="Refused",
-                          message=exc.message)
-        except t.TerminalError as exc:
-            order = form.get("order", "")
-            return RedirectResponse(
-                f"{BASE}/terminal?scope={_q(scope)}&order={_q(order)}&error={_q(str(exc))}"
-                f"&table={_q(form.get('table', ''))}", status_code=303)
-        receipt = await t.VirtualTerminal(self.invoker, self.registry, scope).pay(pay)
-        receipt_id = secrets.token_hex(8)
-        self.receipts[receipt_id] = (scope, receipt)
-        while len(self.receipts) > RECEIPTS_KEPT:
-            self.receipts.popitem(last=False)
-        return RedirectResponse(
-            f"{BASE}/terminal/receipts/{receipt_id}?scope={_q(scope)}"
-            f"&table={_q(form.get('table', ''))}", status_code=303)
-
-    async def receipt(self, request: Request) -> Response:
-        scope = await self._scope_or_picker(request, "/terminal")
-        if isinstance(scope, Response):
-            return scope
-        found = self.receipts.get(request.path_params["receipt_id"])
-        if found is None or found[0] != scope:
-            return render("message.html", status=404, scope=scope, title="No such receipt",
-                          message="This receipt is not (or no longer) kept.")
-        return render("terminal_receipt.html", scope=scope, receipt=found[1],
-                      table=request.query_params.get("table", ""), fmt=t.format_money)
+                      capabilities=capabilities, registered=registered, order=order_id,
+                      trace=trace_id)
 
 
-def _q(value: Scope | str) -> str:
-    return quote(scope_token(value) if isinstance(value, Scope) else value, safe="")
-
-
-def _pay_request(form: dict[str, str]) -> t.PayRequest:
-    """The payment screen's fields; raises TerminalError for anything a terminal would refuse."""
-    order = form.get("order", "").strip()
-    nonce = form.get("nonce", "").strip()
-    if not order or not nonce or not nonce.isalnum() or len(nonce) > 64:
-        raise t.TerminalError("The payment screen is incomplete — open the order again")
-    try:
-        seen_due = int(form.get("due", ""))
-        parts = int(form.get("parts", "1") or "1")
-    except ValueError:
-        raise t.TerminalError("Enter a whole number of parts") from None
-    if not 1 <= parts <= 50:
-        raise t.TerminalError("Split into 1 to 50 parts")
-    mode = form.get("mode", "full")
-    if mode not in ("full", "equal", "custom"):
-        raise t.TerminalError("Choose how to pay")
-    custom = t.parse_amount(form.get("custom", "")) if mode == "custom" else 0
-    tip = t.parse_amount(form.get("tip", ""))
-    return t.PayRequest(order_id=order, seen_due=seen_due, mode=mode, parts=parts,
-                        custom=custom, tip=tip, nonce=nonce,
-                        waiter_id=form.get("waiter", "").strip() or None)
+def _outcome_matches(row: CallRow, wanted: str) -> bool:
+    """``expected`` picks the refusals a flow expected; a failure name picks the unexpected ones."""
+    if wanted == "expected":
+        return row.expected and row.outcome != "ok"
+    return row.outcome == wanted and not (row.expected and wanted != "ok")
 
 
 async def _to_dashboard(request: Request) -> Response:
@@ -338,10 +279,13 @@ async def _to_dashboard(request: Request) -> Response:
 
 
 def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                     tester: TesterService, router: Router | None = None) -> list[BaseRoute]:
+                     tester: TesterService, keys: KeyPolicy | None = None,
+                     router: Router | None = None) -> list[BaseRoute]:
     """The dashboard's routes (and ``/`` redirecting to it), to add to the platform app."""
     d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester,
-                  router=router)
+                  keys=keys, router=router)
+    traffic = TrafficPages(d)
+    terminal = TerminalPages(d)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -353,7 +297,10 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
         Route(f"{BASE}/flows/{{flow_id}}", d.flow_run, methods=["GET"]),
         Route(f"{BASE}/api/flows/{{flow_id}}", d.flow_json, methods=["GET"]),
         Route(f"{BASE}/calls", d.calls, methods=["GET"]),
-        Route(f"{BASE}/terminal", d.terminal, methods=["GET"]),
-        Route(f"{BASE}/terminal/pay", d.pay, methods=["POST"]),
-        Route(f"{BASE}/terminal/receipts/{{receipt_id}}", d.receipt, methods=["GET"]),
+        Route(f"{BASE}/traffic", traffic.page, methods=["GET"]),
+        Route(f"{BASE}/api/traffic", traffic.live, methods=["GET"]),
+        Route(f"{BASE}/flows/{{flow_id}}/junit.xml", partial(junit, d), methods=["GET"]),
+        Route(f"{BASE}/terminal", terminal.terminal, methods=["GET"]),
+        Route(f"{BASE}/terminal/pay", terminal.pay, methods=["POST"]),
+        Route(f"{BASE}/terminal/receipts/{{receipt_id}}", terminal.receipt, methods=["GET"]),
     ]

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from dojo_epos.contract.tester_models import FlowResult
 from dojo_epos.platform.accounts import Environment as KeyEnvironment
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.tester.engine import transport_of
 
 __all__ = [
     "BASE",
@@ -69,6 +71,11 @@ def scope_token(scope: Scope) -> str:
     return f"{scope.environment.value}:{scope.key_fingerprint}:{scope.software_house_id}"
 
 
+def quote_token(value: Scope | str) -> str:
+    """A scope's token (or any text) quoted for a URL's query string."""
+    return quote(scope_token(value) if isinstance(value, Scope) else value, safe="")
+
+
 def parse_scope(token: str | None) -> Scope | None:
     """The scope of a token made by :func:`scope_token` (None if malformed)."""
     if not token:
@@ -81,6 +88,30 @@ def parse_scope(token: str | None) -> Scope | None:
     except ValueError:
         return None
     return Scope(environment, parts[1], parts[2])
+
+
+#: The key labels (fingerprint -> ``sk_sandbox_…3f9a``) of the platforms serving a dashboard in
+#: this process: each platform's KeyPolicy dict, shared, not copied. A label is made from the key
+#: alone, so any platform that saw a key labels it the same.
+LABEL_SOURCES: list[Mapping[str, str]] = []
+
+
+def add_label_source(labels: Mapping[str, str]) -> None:
+    if not any(source is labels for source in LABEL_SOURCES):
+        LABEL_SOURCES.append(labels)
+        del LABEL_SOURCES[:-20]
+
+
+def key_label(scope: Scope | str) -> str:
+    """How the pages name a scope's key (or a key fingerprint): its prefix and last four
+    characters when this process has seen the key, otherwise its fingerprint (the key itself is
+    never known here)."""
+    digest = scope.key_fingerprint if isinstance(scope, Scope) else scope
+    for source in reversed(LABEL_SOURCES):
+        label = source.get(digest)
+        if label:
+            return label
+    return f"key {digest[:8]}… (not seen since the platform started)"
 
 
 def _url(path: str, **query: Any) -> str:
@@ -98,18 +129,36 @@ def _when(value: datetime | str | None) -> str:
             return value
     else:
         moment = value
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _clock(value: datetime) -> str:
+    """A time of day as a terminal shows it (``21:54``), in UTC."""
+    return value.astimezone(UTC).strftime("%H:%M")
 
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+def _duration(run: FlowResult) -> str:
+    """How long a run took ("running" while it runs)."""
+    if run.finished_at is None:
+        return "running"
+    return f"{(run.finished_at - run.started_at).total_seconds():.2f} s"
+
+
+def _transport(run: FlowResult) -> str:
+    """The transport a run used, as its first step names it ("-" before the first step)."""
+    return transport_of(run) or "-"
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static")
-    env.filters.update(when=_when, pretty=_pretty)
+    env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static",
+                       key_label=key_label)
+    env.filters.update(when=_when, pretty=_pretty, clock=_clock, duration=_duration, transport=_transport)
     return env
 
 

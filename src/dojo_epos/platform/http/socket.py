@@ -22,7 +22,7 @@ log = logging.getLogger("dojo_epos.platform.gateway")
 
 
 class StarletteSocket:
-    """Starlette's WebSocket as the gateway's :class:`~dojo_epos.platform.gateway.EposSocket`."""
+    """Starlette's WebSocket as the gateway's :class:`~dojo_epos.platform.gateway.TextSocket`."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket

@@ -1,10 +1,11 @@
 """The virtual card terminal: a Dojo card machine's Pay at Table, driven from the dashboard.
 
 :mod:`.device` makes the calls (through the invoker, like Dojo's products); :mod:`.screen` holds the
-pure rules (labels, money, splits, messages). The dashboard's pages for it are in
-:mod:`dojo_epos.platform.dashboard`.
+pure rules (labels, money, splits, messages); :mod:`.bill` lists a bill so that it adds up. The
+dashboard's pages for it are in :mod:`dojo_epos.platform.dashboard`.
 """
 
+from .bill import BillLine, BillScreen, Extra, bill_screen
 from .device import (
     LABEL_LIMIT,
     OrderChoice,
@@ -24,6 +25,9 @@ from .device import (
 )
 
 __all__ = [
+    "BillLine",
+    "BillScreen",
+    "Extra",
     "LABEL_LIMIT",
     "OrderChoice",
     "PartResult",
@@ -32,6 +36,7 @@ __all__ = [
     "TableChoice",
     "TerminalError",
     "VirtualTerminal",
+    "bill_screen",
     "bill_text",
     "currency_of",
     "due_of",

@@ -22,17 +22,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.bus import Bus, BusError, MemoryBus, Subscription, subject_token
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.payments import Payments
 from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 
 from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
+from .payments_port import FlowPayments
+from .single_call import single_call_run
+from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
@@ -52,26 +57,38 @@ class PlatformFlowInvoker:
         self.invoker = invoker
         self.registry = registry
         self.scope = scope
-        self.transport = transport
+        self.asked = transport
+        self._chosen: tuple[str, str] | None = None
+
+    async def transport(self) -> tuple[str, str]:
+        """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
+        if self._chosen is None:
+            over = [r.transport for r in await self.registry.registrations(self.scope)]
+            connected = await self.invoker.router.connected(self.scope)  # on any worker
+            self._chosen = choose_transport(self.asked, over, connected)
+        return self._chosen
 
     async def call(self, capability: str, params: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> InvocationResult:
+                   headers: Mapping[str, str] | None = None, *,
+                   expect_error: ErrorType | tuple[ErrorType, ...] | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
         return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport)
+            transport=(await self.transport())[0], expect_error=expect_error)
 
     async def registered(self) -> set[str]:
-        return await self.registry.capability_names(self.scope, self.transport)
+        return await self.registry.capability_names(self.scope, (await self.transport())[0])
 
 
 class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
     def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
-                 flow_timeout: float = 300.0, bus: Bus | None = None) -> None:
+                 flow_timeout: float = 300.0, payments: Payments | None = None,
+                 bus: Bus | None = None) -> None:
         self.invoker = invoker
+        self.payments = payments
         self.registry = registry
         self.store = store
         self.flow_timeout = flow_timeout
@@ -82,7 +99,7 @@ class TesterService:
 
     @staticmethod
     def descriptions() -> list[FlowDescription]:
-        return [FlowDescription(name=f.name, params=list(f.params)) for f in FLOWS]
+        return [FlowDescription(name=f.name, params=[*f.params, TRANSPORT_PARAM]) for f in FLOWS]
 
     def prepare(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> FlowRun:
         """Check a run request and build its run; raises :class:`FlowRequestError`."""
@@ -91,6 +108,10 @@ class TesterService:
             names = ", ".join(f.name for f in FLOWS)
             raise FlowRequestError(f"unknown flow {flow!r}; the flows are: {names}")
         params = dict(params or {})
+        try:
+            transport = parse_transport(params.pop(TRANSPORT_PARAM.name, None))
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
         known = {p.name for p in definition.params}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -101,13 +122,19 @@ class TesterService:
         for name, value in params.items():
             if not isinstance(value, str | int | float | bool) or value is None:
                 raise FlowRequestError(f"parameter {name} must be a string, number or boolean")
+        if definition.check_params is not None:
+            problem = definition.check_params(params)
+            if problem:
+                raise FlowRequestError(problem)
         key_holder: dict[str, tuple[Scope, str]] = {}
 
         def on_update(snapshot: FlowResult) -> None:
             self._live[key_holder["key"]] = snapshot
 
-        run = FlowRun(definition, params, PlatformFlowInvoker(self.invoker, self.registry, scope),
-                      on_update=on_update)
+        run = FlowRun(definition, params,
+                      PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
+                      on_update=on_update,
+                      payments=FlowPayments(self.payments, scope) if self.payments else None)
         key_holder["key"] = (scope, run.flow_id)
         return run
 
@@ -135,6 +162,19 @@ class TesterService:
             self._served[key] = await self.bus.serve(_flow_subject(*key), snapshot)
         except BusError:
             log.warning("flow %s: the bus is down; other workers see its stored state only", key[1])
+
+    async def call(self, scope: Scope, capability: str, params: Mapping[str, Any],
+                   transport: str | None = None) -> FlowResult:
+        """One call, run to its end and kept like a flow (see :mod:`.single_call`)."""
+        try:
+            invoker = PlatformFlowInvoker(self.invoker, self.registry, scope,
+                                          transport=parse_transport(transport))
+            run = single_call_run(capability, params, invoker)
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
+        result = await run_flow(run, timeout=self.flow_timeout)
+        await self.store.save_flow_result(scope, run.flow_id, _dump(result))
+        return result
 
     async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
         key = (scope, run.flow_id)

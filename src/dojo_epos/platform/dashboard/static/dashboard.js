@@ -1,6 +1,7 @@
 // Live parts of the dashboard: every element with data-live="<url>" is refreshed from that JSON
 // endpoint ({html, done}) until the answer says done. The HTML comes from the server's own
-// autoescaped templates. <details> the reader opened stay open across refreshes.
+// autoescaped templates. <details> the reader opened stay open across refreshes. An element may
+// set data-period="<ms>" to refresh less often (the traffic pictures do).
 (function () {
   "use strict";
   var PERIOD_MS = 1000;
@@ -8,6 +9,7 @@
   function refresh(element) {
     var url = element.getAttribute("data-live");
     if (!url) { return; }
+    var period = parseInt(element.getAttribute("data-period"), 10) || PERIOD_MS;
     fetch(url, { headers: { "Accept": "application/json" }, cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
@@ -21,9 +23,9 @@
           });
           if (data.done) { element.removeAttribute("data-live"); return; }
         }
-        setTimeout(function () { refresh(element); }, PERIOD_MS);
+        setTimeout(function () { refresh(element); }, period);
       })
-      .catch(function () { setTimeout(function () { refresh(element); }, PERIOD_MS * 3); });
+      .catch(function () { setTimeout(function () { refresh(element); }, period * 3); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

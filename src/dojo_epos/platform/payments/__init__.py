@@ -1,0 +1,41 @@
+"""The Dojo API side an EPOS calls: payment intents, refunds, reversals, captures, signed webhooks.
+
+:class:`Payments` holds the parts: :mod:`.intents` (the intents and their state rules, in
+:mod:`.rules`), :mod:`.subscriptions` (webhook subscriptions and secrets) and :mod:`.delivery`
+(signed deliveries with retries). The routes are in :mod:`dojo_epos.platform.http.payments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from dojo_epos.platform.store import Store
+
+from .delivery import RETRY_DELAYS, CallLog, Deliverer
+from .intents import DAY, PaymentIntents
+from .rules import PaymentProblem
+from .store import PaymentStore
+from .subscriptions import Subscriptions
+
+__all__ = ["DAY", "RETRY_DELAYS", "PaymentProblem", "Payments"]
+
+
+class Payments:
+    """Intents, subscriptions and deliveries of one platform, on its store's database."""
+
+    def __init__(self, store: Store, call_log: CallLog, *, settle_after: float = DAY,
+                 retry_delays: Sequence[float] = RETRY_DELAYS,
+                 http_transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.store = PaymentStore(store)
+        self.subscriptions = Subscriptions(self.store)
+        self.deliverer = Deliverer(self.subscriptions, call_log, retry_delays=retry_delays,
+                                   transport=http_transport)
+        self.intents = PaymentIntents(self.store, self.deliverer, settle_after=settle_after)
+
+    async def start(self) -> None:
+        await self.store.start()
+
+    async def close(self) -> None:
+        await self.deliverer.close()

@@ -1,0 +1,173 @@
+"""Webhook delivery: each intent event POSTed, signed, to every subscription that wants it.
+
+The body is the event in the EPOS contract's ``Event`` shape (``id``, ``accountId``, ``event``,
+``data`` with ``paymentIntentId``/``paymentStatus``/``captureMode``, ``createdAt``), the same one
+``HandleEvent`` carries; ``id`` is the receiver's de-duplication key (delivery is at least once).
+The signature is in ``dojo-signature`` (:mod:`dojo_epos.webhooks`), made with the subscription's
+active secret at the time of each attempt.
+
+A 2xx answer counts as delivered. Anything else (a 4xx or 5xx, a redirect, a refused connection, no
+answer within ``timeout``) is retried after each of :data:`RETRY_DELAYS` in turn (1, 4, 16 and 60
+seconds: five attempts over about 81 s), then given up. Every attempt goes to the call log (the
+dashboard's Calls page) as ``Webhook <event>`` over transport ``webhook``.
+
+Deliveries run in the background (:meth:`Deliverer.publish` returns at once), so the request that
+changed the intent never waits for a receiver; :meth:`Deliverer.drain` waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from dojo_epos.contract import models as m
+from dojo_epos.contract import payments as p
+from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.outcome import Failure, InvocationResult
+from dojo_epos.platform.store import utc_now
+from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header
+
+from .subscriptions import Subscriptions, account_id
+
+__all__ = ["RETRY_DELAYS", "Attempt", "CallLog", "Deliverer", "event_body"]
+
+log = logging.getLogger("dojo_epos.platform.webhooks")
+
+#: Seconds waited before each retry of a failed delivery (so at most five attempts).
+RETRY_DELAYS: tuple[float, ...] = (1.0, 4.0, 16.0, 60.0)
+TRANSPORT = "webhook"
+
+
+class CallLog(Protocol):
+    """Where attempts are recorded (the platform's :class:`~dojo_epos.platform.calllog.CallLog`)."""
+
+    def record(self, scope: Scope, outcome: InvocationResult) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One POST of one delivery."""
+
+    number: int
+    status: int | None
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def event_body(scope: Scope, event_type: str, intent: p.PaymentIntent,
+               event_id: str | None = None) -> m.Event:
+    """The event for ``intent`` as a delivery (and HandleEvent) carries it."""
+    return m.Event(
+        id=event_id or f"evt_{uuid.uuid4().hex}", account_id=account_id(scope),
+        event=m.EventType(event_type),
+        data=m.PaymentIntentEvent(payment_intent_id=intent.id, payment_status=intent.status,
+                                  capture_mode=intent.capture_mode),
+        created_at=utc_now())
+
+
+class Deliverer:
+    """Delivers intent events to subscriptions; the :class:`~.intents.Publisher` of the platform."""
+
+    def __init__(self, subscriptions: Subscriptions, call_log: CallLog, *,
+                 retry_delays: Sequence[float] = RETRY_DELAYS, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.subscriptions = subscriptions
+        self.call_log = call_log
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: set[asyncio.Task[list[Attempt]]] = set()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout,
+                                             follow_redirects=False)
+        return self._client
+
+    async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:
+        """Start delivering ``event_type`` for ``intent`` to each subscription wanting it."""
+        wanting = await self.subscriptions.for_event(scope, event_type)
+        if not wanting:
+            return
+        event = event_body(scope, event_type, intent)
+        for subscription in wanting:
+            task = asyncio.create_task(self.deliver(scope, subscription, event),
+                                       name=f"webhook {event.id} to {subscription.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
+                      retry: bool = True) -> list[Attempt]:
+        """Deliver ``event`` to ``subscription`` (with retries unless ``retry`` is False); the
+        attempts made, the last one successful unless every attempt failed."""
+        body = json.dumps(event.to_wire(), separators=(",", ":")).encode()
+        attempts: list[Attempt] = []
+        delays = (0.0, *self.retry_delays) if retry else (0.0,)
+        for number, delay in enumerate(delays, start=1):
+            if delay:
+                await asyncio.sleep(delay)
+            attempt = await self._attempt(scope, subscription, event, body, number)
+            attempts.append(attempt)
+            if attempt.ok:
+                break
+        else:
+            log.warning("%s: webhook %s to %s given up after %d attempts", scope, event.id,
+                        subscription.url, len(attempts))
+        return attempts
+
+    async def _attempt(self, scope: Scope, subscription: p.Subscription, event: m.Event,
+                       body: bytes, number: int) -> Attempt:
+        outcome = InvocationResult(capability=f"Webhook {event.event.value}", ok=False,
+                                   transport=TRANSPORT)
+        started = time.perf_counter()
+        secret = await self.subscriptions.active_secret(scope, subscription.id)
+        headers = {"content-type": "application/json", "user-agent": "dojo-epos-platform",
+                   "dojo-event-id": event.id}
+        if secret is not None:
+            headers[SIGNATURE_HEADER] = signature_header(secret, body)
+        outcome.request = {"url": subscription.url, "attempt": number, "headers": headers,
+                           "body": event.to_wire()}
+        status: int | None = None
+        try:
+            response = await self._http().post(subscription.url, content=body, headers=headers)
+            status = response.status_code
+            outcome.reply = {"status": status, "body": response.text[:500]}
+            detail = f"HTTP {status} (attempt {number})"
+        except httpx.HTTPError as exc:
+            detail = f"{type(exc).__name__}: {exc} (attempt {number})"
+        attempt = Attempt(number, status, detail)
+        outcome.ok = attempt.ok
+        if not attempt.ok:
+            outcome.failure = Failure.TRANSPORT_ERROR if status is None else Failure.EPOS_ERROR
+        outcome.detail = detail
+        outcome.duration_ms = (time.perf_counter() - started) * 1000
+        self.call_log.record(scope, outcome)
+        return attempt
+
+    async def drain(self) -> None:
+        """Wait for every delivery started so far (retries included)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,95 @@
+"""The platform database's tables: one declarative table per kind of record, scoped by account.
+
+Every table carries its :class:`~dojo_epos.platform.accounts.Scope`'s three columns
+(``environment``, ``key_fingerprint``, ``software_house_id``); :mod:`.store` filters every query on
+them. Times are ISO 8601 UTC text, which reads back the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+
+__all__ = ["add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations"]
+
+metadata = MetaData()
+
+
+def _scope_columns() -> list[Column[Any]]:
+    return [
+        Column("environment", String(16), nullable=False),
+        Column("key_fingerprint", String(64), nullable=False),
+        Column("software_house_id", String(200), nullable=False),
+    ]
+
+
+registrations = Table(
+    "platform_registrations", metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("key_fingerprint", String(64), primary_key=True),
+    Column("software_house_id", String(200), primary_key=True),
+    Column("transport", String(8), primary_key=True),
+    Column("url", Text, nullable=True),
+    Column("username", Text, nullable=True),
+    Column("password", Text, nullable=True),
+    Column("capabilities", JSON, nullable=False),
+    Column("reseller_id", String(200), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+pos_events = Table(
+    "platform_pos_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_scope_columns(),
+    Column("event_type", String(64), nullable=False),
+    Column("event", JSON, nullable=False),
+    Column("reseller_id", String(200), nullable=True),
+    Column("received_at", String(40), nullable=False),
+)
+
+calls = Table(
+    "platform_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_scope_columns(),
+    Column("capability", String(80), nullable=False),
+    Column("transport", String(8), nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("request", JSON, nullable=True),
+    Column("reply", JSON, nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    # The caller expected this EPOSError (a tester flow checking a NotFound): not a failure.
+    Column("expected", Boolean, nullable=True),
+)
+
+flow_results = Table(
+    "platform_flow_results", metadata,
+    *_scope_columns(),
+    Column("flow_id", String(64), primary_key=True),
+    Column("result", JSON, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Add the columns a database created by an older version lacks (``create_all`` only adds
+    whole tables): ``platform_calls.expected``, read as false on old rows."""
+    have = {c["name"] for c in inspect(conn).get_columns(calls.name)}
+    if "expected" not in have:
+        conn.execute(text(f"ALTER TABLE {calls.name} ADD COLUMN expected BOOLEAN"))
