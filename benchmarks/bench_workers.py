@@ -188,7 +188,7 @@ async def _measure_flows(database: str, workers: int, namespace: str, epos_port:
                 response.raise_for_status()
                 flow_id = response.json()
                 while True:
-                    await asyncio.sleep(0.02)
+                    await asyncio.sleep(0.1)  # as a client following a run would
                     result = (await client.get(f"/epos-tester-tool/flows/{flow_id}")).json()
                     if result["status"] != "IN_PROGRESS":
                         break

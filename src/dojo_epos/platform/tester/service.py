@@ -143,8 +143,9 @@ class TesterService:
         run = self.prepare(scope, flow, params)
         key = (scope, run.flow_id)
         self._live[key] = run.result.model_copy(deep=True)
-        await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
+        # Served before it is stored: a worker that finds it stored IN_PROGRESS finds its owner.
         await self._serve_live(key)
+        await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
@@ -219,6 +220,10 @@ class TesterService:
         live = self._live.get((scope, flow_id))
         if live is not None:
             return live
+        if self.bus.distributed:  # running on another worker? its snapshot, without a DB read
+            answered, snapshot = await self._remote(scope, flow_id)
+            if snapshot is not None:
+                return snapshot
         stored = await self.store.get_flow_result(scope, flow_id)
         if stored is None:
             return None
