@@ -23,6 +23,9 @@ def platform_serve(
     api_key: Annotated[list[str] | None, typer.Option(
         "--api-key", help="Accept only these keys (repeatable); default: any well-formed key.")] = None,
     call_timeout: Annotated[float, typer.Option(help="Seconds to wait for an EPOS's answer.")] = 10.0,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="Also answer requests for this Host name (repeatable); by default "
+                               "only the bound address and loopback names (DNS rebinding).")] = None,
     bus: Annotated[str, typer.Option(
         "--bus", envvar="PLATFORM_BUS",
         help="Bus between workers: 'memory' (one process) or nats://host:port.")] = "memory",
@@ -69,7 +72,7 @@ def platform_serve(
     async def worker(index: int, sockets: Any) -> None:
         await serve_platform(host, bound, url, api_key or (), call_timeout=call_timeout,
                              bus_url=bus, bus_namespace=bus_namespace, sockets=sockets,
-                             log_level=log_level)
+                             log_level=log_level, allowed_hosts=allowed_host or ())
 
     if workers == 1:
         run(worker(0, [sock]), cancel_on_sigterm=False)

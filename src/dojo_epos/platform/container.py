@@ -22,7 +22,7 @@ from dojo_epos.platform.accounts import Environment, KeyPolicy, Scope
 from dojo_epos.platform.bus import Bus, make_bus
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
 from dojo_epos.platform.payments.recorder import PaymentRecorder
@@ -73,6 +73,9 @@ class PlatformSettings:
     registry_cache_ttl: float | None = None
     """Seconds a cached registration lives; default: forever on the memory bus, 5 s on NATS
     (other workers' changes arrive as bus notices; this bounds a notice lost while it was down)."""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    """Largest REST reply body read from an EPOS; a larger one is a ReplyTooLarge failure (the
+    WebSocket's frame limit is the same figure)."""
     settle_after: float = DAY
     """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
     webhook_retry_delays: Sequence[float] = RETRY_DELAYS
@@ -97,6 +100,7 @@ class Platform:
                              local_first=self.settings.route_local_first)
         self.invoker = Invoker(self.registry, self.router, self.store,
                                call_timeout=self.settings.call_timeout,
+                               max_reply_bytes=self.settings.max_reply_bytes,
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)

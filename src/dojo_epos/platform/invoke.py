@@ -35,21 +35,31 @@ from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType, describe_validation_error
-from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
+from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, JSONRPC_VERSION, Result, loads_strict
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
+from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
 from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["CallObserver", "Invoker"]
+__all__ = ["DEFAULT_MAX_REPLY_BYTES", "CallObserver", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
+
+
+#: Largest REST reply read from an EPOS: the WebSocket frame limit, so both transports agree.
+DEFAULT_MAX_REPLY_BYTES = DEFAULT_MAX_FRAME_BYTES
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
 
 
 #: Told of every successful call with the params sent (e.g. the payments service, which creates
@@ -99,8 +109,9 @@ class Invoker:
 
     def __init__(self, registry: Registry, router: Router, store: Store, *,
                  call_timeout: float = 10.0, http_transport: httpx.AsyncBaseTransport | None = None,
-                 ring_size: int = 500) -> None:
+                 ring_size: int = 500, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self.registry = registry
+        self.max_reply_bytes = max_reply_bytes
         self.router = router
         self.call_timeout = call_timeout
         self.calls = CallLog(store, ring_size=ring_size)
@@ -115,7 +126,8 @@ class Invoker:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._http_transport,
+            # Real calls connect through the address guard (:mod:`.egress`), checked at call time.
+            self._http = httpx.AsyncClient(transport=self._http_transport or guarded_transport(),
                                            timeout=self.call_timeout, follow_redirects=False)
         return self._http
 
@@ -289,16 +301,21 @@ class Invoker:
             # httpx's timeouts are per phase (connect, each read...), and an in-process transport
             # ignores them; the whole call is bounded here so a slow-dripping EPOS cannot hold a
             # caller past the call time-out.
-            response = await asyncio.wait_for(self._client().request(
-                method, url, json=body, headers=request_headers,
-                auth=httpx.BasicAuth(registration.username or "", registration.password or ""),
-                timeout=limit), limit)
+            response, content = await asyncio.wait_for(self._send(
+                method, url, body, request_headers,
+                httpx.BasicAuth(registration.username or "", registration.password or ""),
+                limit), limit)
+        except _TooLarge as exc:
+            outcome.reply = {"status": exc.status, "body": None}
+            raise _Stop(Failure.REPLY_TOO_LARGE,
+                        f"{method} {url}: the reply is larger than {self.max_reply_bytes} bytes "
+                        "(max_reply_bytes); not read") from None
         except (httpx.TimeoutException, TimeoutError):
             raise _Stop(Failure.TIMED_OUT, f"{method} {url}: no answer in time") from None
         except httpx.HTTPError as exc:
             raise _Stop(Failure.TRANSPORT_ERROR,
                         f"{method} {url}: {type(exc).__name__}: {exc}") from None
-        data, is_json = _body_of(response)
+        data, is_json = _body_of(content)
         outcome.reply = {"status": response.status_code, "body": data}
         if response.is_success:
             if not is_json:
@@ -307,6 +324,23 @@ class Invoker:
         else:
             error = EposError.from_wire(data, status=response.status_code)
             raise _Stop(Failure.EPOS_ERROR, f"HTTP {response.status_code}: {error}", error=error)
+
+    async def _send(self, method: str, url: str, body: Any, headers: dict[str, str],
+                    auth: httpx.Auth, timeout: float) -> tuple[httpx.Response, bytes]:
+        """Send the request; read at most ``max_reply_bytes`` of the reply (else _TooLarge)."""
+        async with self._client().stream(method, url, json=body, headers=headers, auth=auth,
+                                         timeout=timeout) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_reply_bytes:
+                raise _TooLarge(response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    raise _TooLarge(response.status_code)
+                chunks.append(chunk)
+        return response, b"".join(chunks)
 
     async def _record(self, scope: Scope, outcome: InvocationResult) -> None:
         if outcome.ok:
@@ -318,12 +352,12 @@ class Invoker:
         self.calls.record(scope, outcome)
 
 
-def _body_of(response: httpx.Response) -> tuple[Any, bool]:
+def _body_of(content: bytes) -> tuple[Any, bool]:
     """The body as JSON (and True), ``{}`` for an empty body (DeletePartyById has no schema), or
     a text excerpt (and False)."""
-    if not response.content.strip():
+    if not content.strip():
         return {}, True
     try:
-        return response.json(), True
-    except ValueError:
-        return response.text[:2000], False
+        return loads_strict(content.decode("utf-8")), True
+    except (ValueError, RecursionError):
+        return content[:2000].decode("utf-8", "replace"), False

@@ -18,7 +18,6 @@ never returned or logged. The routes are in :mod:`dojo_epos.platform.http.regist
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,10 +47,11 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationResponse,
 )
 from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.egress import refused_host
 from dojo_epos.platform.errors import ApiError
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["REST", "WS", "Registry", "refused_host", "rest_base"]
+__all__ = ["REST", "WS", "Registry", "rest_base"]
 
 log = logging.getLogger("dojo_epos.platform.registry")
 
@@ -89,37 +89,6 @@ def rest_base(url: str) -> tuple[str, bool]:
     if "{" in path or "}" in path:
         raise ValueError("url holds a {...} template outside a /v1/ path; register the base URL")
     return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}", cut
-
-
-#: Host names of cloud metadata services (SSRF targets), refused whatever they resolve to.
-_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
-                             "instance-data", "instance-data.ec2.internal"})
-
-
-def refused_host(host: str) -> str | None:
-    """Why the platform refuses to call ``host``, or None.
-
-    The local platform calls whatever URL an EPOS registers, so a registration must not turn it
-    into a way to reach what only the machine itself should: link-local addresses (169.254.0.0/16,
-    where cloud metadata services such as 169.254.169.254 live, and fe80::/10), the unspecified
-    address, multicast, and the metadata host names. Loopback and private addresses stay allowed:
-    an EPOS under development runs on this machine or the shop's LAN. Host names are not resolved
-    here (what a name resolves to can change after registration).
-    """
-    name = host.strip("[]").rstrip(".").lower()
-    if name in _METADATA_HOSTS:
-        return f"a cloud metadata host ({name})"
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_link_local:
-        return f"a link-local address ({address})"
-    if address.is_unspecified or address.is_multicast:
-        return f"an address no EPOS can have ({address})"
-    return None
 
 
 def _validate(model: type[BaseModel], body: Any) -> Any:
