@@ -57,7 +57,11 @@ class MyEpos(EposHandler):
     async def record_order_payment(self, params: models.RecordOrderPaymentParams,
                                    ctx: RequestContext) -> models.Order:
         order = self._order(params.order_id)
-        if any(p.payment_intent_id == params.payment_intent_id for p in order.payments):
+        known = next((p for p in order.payments if p.payment_intent_id == params.payment_intent_id), None)
+        if known is not None:
+            if (known.paid_amount, known.tips_amount) != (params.paid_amount, params.tips_amount):
+                # the same payment intent with other amounts is not a retry: refuse, so Dojo reverses
+                raise EposError.conflict(f"payment {params.payment_intent_id} has other amounts")
             return order  # a retry of a payment already recorded: the same answer, counted once
         total = order.total_amount.value if order.total_amount else 0
         paid = (order.paid_amount.value if order.paid_amount else 0) + params.paid_amount.value

@@ -41,7 +41,7 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationRequest,
     WsIntegrationResponse,
 )
-from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest
+from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest, SingleCallRequest
 from dojo_epos.hints import unreachable_hint, wrong_path_hint
 from dojo_epos.payments_client import AsyncPaymentsMixin, PaymentsMixin
 from dojo_epos.settings import DEFAULT_API_URL, DOJO_API_VERSION
@@ -55,6 +55,7 @@ T = TypeVar("T")
 CapabilitySpec = str | tuple[str, str] | Capability | CapabilityRequest
 
 _TESTER = "/epos-tester-tool/flows"
+_CALLS = "/epos-tester-tool/calls"
 _ENTITY_FIELD = {
     PosEventType.ORDER_UPDATED: "orderId",
     PosEventType.PARTY_UPDATED: "partyId",
@@ -181,6 +182,13 @@ class _Calls:
     def get_flow_result(flow_id: str) -> _Call[FlowResult]:
         return _Call("GET", f"{_TESTER}/{flow_id}", FlowResult.model_validate)
 
+    @staticmethod
+    def call_capability(capability: str, params: Mapping[str, Any] | None,
+                        transport: str | None) -> _Call[FlowResult]:
+        body = SingleCallRequest(capability=capability, params=dict(params or {}),
+                                 transport=transport).to_wire()
+        return _Call("POST", _CALLS, FlowResult.model_validate, json=body)
+
 
 def _headers(api_key: str, software_house_id: str, reseller_id: str | None) -> dict[str, str]:
     headers = {
@@ -281,6 +289,11 @@ class Client(_Base, PaymentsMixin):
     def get_flow_result(self, flow_id: str) -> FlowResult:
         return self._send(_Calls.get_flow_result(flow_id))
 
+    def call_capability(self, capability: str, params: Mapping[str, Any] | None = None, *,
+                        transport: str | None = None) -> FlowResult:
+        """The local tester's single call (ours): one capability, its result as a one-step flow."""
+        return self._send(_Calls.call_capability(capability, params, transport))
+
 
 class AsyncClient(_Base, AsyncPaymentsMixin):
     """Async client (httpx.AsyncClient underneath); ``async with`` or ``await aclose()``."""
@@ -346,3 +359,8 @@ class AsyncClient(_Base, AsyncPaymentsMixin):
 
     async def get_flow_result(self, flow_id: str) -> FlowResult:
         return await self._send(_Calls.get_flow_result(flow_id))
+
+    async def call_capability(self, capability: str, params: Mapping[str, Any] | None = None, *,
+                              transport: str | None = None) -> FlowResult:
+        """The local tester's single call (ours): one capability, its result as a one-step flow."""
+        return await self._send(_Calls.call_capability(capability, params, transport))

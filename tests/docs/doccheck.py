@@ -28,9 +28,12 @@ from dojo_epos.cli import app
 ROOT = Path(__file__).resolve().parents[2]
 #: Fenced-block languages the docs may use. ``text`` (or no language) is a figure: a tree, a
 #: synopsis. ``js`` is run under node by the test of its own document (tests/docs/test_payments_doc.py).
-LANGUAGES = {"python", "sh", "yaml", "json", "text", "", "js"}
+LANGUAGES = {"python", "sh", "yaml", "json", "text", "", "js", "console"}
 #: The languages SYBIL evaluates here.
-EVALUATED = {"python", "sh", "yaml", "json"}
+EVALUATED = {"python", "sh", "yaml", "json", "console"}
+#: A ``console`` block is a session transcript (``$ command`` then its output); its commands are
+#: checked like a shell block's, and tests/docs/test_certifying.py replays the README's for real.
+SESSION_TOOLS = {"echo", "grep"}
 OTHER_TOOLS = {"uvicorn", "pip"}
 
 
@@ -91,6 +94,17 @@ def evaluate_shell(example: Example) -> str | None:
     return "\n".join(problems) or None
 
 
+def evaluate_console(example: Example) -> str | None:
+    problems = []
+    for line in str(example.parsed).splitlines():
+        if not line.startswith("$ "):
+            continue
+        tokens = shlex.split(line[2:].split(" > ", 1)[0], comments=True)
+        if tokens and tokens[0] not in SESSION_TOOLS and (problem := check_command(tokens)):
+            problems.append(problem)
+    return "\n".join(problems) or None
+
+
 def _runs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -124,6 +138,7 @@ SYBIL = Sybil(parsers=[
     CodeBlockParser("sh", evaluate_shell),
     CodeBlockParser("yaml", evaluate_yaml),
     CodeBlockParser("json", evaluate_json),
+    CodeBlockParser("console", evaluate_console),
 ])
 
 

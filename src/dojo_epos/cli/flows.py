@@ -1,9 +1,14 @@
-"""``dojo-epos flows``: the EPOS tester tool's flows."""
+"""``dojo-epos flows``: the EPOS tester tool's flows, one line per step, documented exit codes.
+
+``flows run --wait`` and ``flows status`` exit 0 SUCCESS, 1 FAILURE, 2 usage or connection error
+(nothing ran), 3 TIMED_OUT (see :mod:`dojo_epos.flowreport`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -11,7 +16,9 @@ from dojo_epos.cli.common import ApiKey, ApiUrl, Reseller, SoftwareHouse, consol
 from dojo_epos.cli.register import api_call, client_for
 from dojo_epos.settings import DEFAULT_API_URL
 
-__all__ = ["app"]
+__all__ = ["Verbose", "app", "parse_params", "print_result", "tester_call"]
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, help="The EPOS tester tool's flows.")
 
@@ -32,7 +39,7 @@ def flows_list(api_key: ApiKey, software_house_id: SoftwareHouse,
     out.print(table)
 
 
-def _parse_params(pairs: list[str] | None) -> dict[str, str]:
+def parse_params(pairs: list[str] | None) -> dict[str, str]:
     params = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -40,6 +47,31 @@ def _parse_params(pairs: list[str] | None) -> dict[str, str]:
             raise fail(f"--param takes KEY=VALUE, not {pair!r}")
         params[key] = value
     return params
+
+
+def tester_call(call: Callable[[], T]) -> T:
+    """Like ``api_call``, with the tester's exit code when nothing ran (usage or connection error)."""
+    from dojo_epos.client import PlatformApiError, PlatformUnreachable
+    from dojo_epos.flowreport import EXIT_USAGE
+
+    try:
+        return call()
+    except (PlatformApiError, PlatformUnreachable) as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+
+
+def print_result(lines: list[str], api_url: str, flow_id: str) -> None:
+    """The result's lines on stdout, then the run's dashboard link (the local platform's only)."""
+    from dojo_epos.flowreport import dashboard_url
+
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    link = dashboard_url(api_url, flow_id)
+    if link:
+        out.print(f"Dashboard: {link}", markup=False, highlight=False, soft_wrap=True)
+
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show every step's details (JSON).")]
 
 
 @app.command("run")
@@ -52,35 +84,39 @@ def flows_run(
     junit: Annotated[Path | None, typer.Option(
         "--junit", help="Write a JUnit XML report (implies --wait).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the flow to end.")] = 600.0,
+    verbose: Verbose = False,
     api_url: ApiUrl = DEFAULT_API_URL,
     reseller_id: Reseller = None,
 ) -> None:
-    """Run a flow; with --wait, show its steps live and exit 0 only when it succeeded."""
-    from dojo_epos.flowreport import follow, write_junit
+    """Run a flow; with --wait, one line per step, then exit 0 SUCCESS, 1 FAILURE, 3 TIMED_OUT.
 
-    params = _parse_params(param)
+    Exit 2 means nothing ran: a usage error, the platform refused the request, or it is unreachable.
+    """
+    from dojo_epos.flowreport import exit_code, step_lines, wait_for, write_junit
+
+    params = parse_params(param)
     with client_for(api_url, api_key, software_house_id, reseller_id) as client:
-        flow_id = api_call(lambda: client.run_flow(name, params))
+        flow_id = tester_call(lambda: client.run_flow(name, params))
         if not (wait or junit):
             out.print(flow_id)
             return
-        console.print(f"flow {flow_id}")
-        result = api_call(lambda: follow(client, flow_id, out, timeout=timeout))
+        with console.status(f"running {name} (flow {flow_id})"):
+            result = tester_call(lambda: wait_for(client, flow_id, timeout=timeout))
+    print_result(step_lines(result, verbose=verbose), api_url, flow_id)
     if junit is not None:
         write_junit(result, junit)
         console.print(f"JUnit report: {junit}")
-    raise typer.Exit(0 if result.status.value == "SUCCESS" else 1)
+    raise typer.Exit(exit_code(result.status))
 
 
 @app.command("status")
 def flows_status(flow_id: str, api_key: ApiKey, software_house_id: SoftwareHouse,
+                 verbose: Verbose = False,
                  api_url: ApiUrl = DEFAULT_API_URL, reseller_id: Reseller = None) -> None:
-    """A flow's result, step by step."""
-    from dojo_epos.flowreport import render
+    """A flow's result, one line per step (exit codes as for ``flows run``; 0 while IN_PROGRESS)."""
+    from dojo_epos.flowreport import exit_code, step_lines
 
     with client_for(api_url, api_key, software_house_id, reseller_id) as client:
-        result = api_call(lambda: client.get_flow_result(flow_id))
-    out.print(render(result))
-    raise typer.Exit(0 if result.status.value in ("SUCCESS", "IN_PROGRESS") else 1)
-
-
+        result = tester_call(lambda: client.get_flow_result(flow_id))
+    print_result(step_lines(result, verbose=verbose), api_url, flow_id)
+    raise typer.Exit(0 if result.status.value == "IN_PROGRESS" else exit_code(result.status))

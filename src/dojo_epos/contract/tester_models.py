@@ -10,7 +10,24 @@ from pydantic import Field, StrictBool, field_validator
 from dojo_epos.contract.bounds import Instant, Text, is_text
 from dojo_epos.contract.wire import WireModel
 
-__all__ = ["FlowDescription", "FlowResult", "Param", "RunFlowRequest", "Status", "StepResult"]
+__all__ = [
+    "LEFT_OUT_PREFIX",
+    "NOT_TARGETED_STEP",
+    "REPLY_LINE",
+    "REQUEST_LINE",
+    "FlowDescription",
+    "FlowResult",
+    "Param",
+    "RunFlowRequest",
+    "SingleCallRequest",
+    "Status",
+    "StepResult",
+]
+
+#: Our Certification's informational step naming the sections of products not targeted, one per
+#: line, each line starting with :data:`LEFT_OUT_PREFIX` (JUnit reports them as ``<skipped/>``).
+NOT_TARGETED_STEP = "Products not targeted"
+LEFT_OUT_PREFIX = "left out: "
 
 _UUID_PATTERN = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
 
@@ -55,6 +72,23 @@ class RunFlowRequest(WireModel):
             if isinstance(value, str) and not is_text(value):
                 raise ValueError(f"params.{name}: text must not hold NUL or a lone surrogate")
         return params
+
+
+class SingleCallRequest(WireModel):
+    """POST /calls body (ours; Dojo's tool has no such route): one capability, its params, a transport.
+
+    ``capability`` is any catalogue name or alias; ``params`` are the WebSocket-shaped params (the
+    REST path and body are made from them); ``transport`` is ``rest``, ``ws`` or absent (the default
+    rule of the tester's runs).
+    """
+
+    capability: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    transport: str | None = None
+
+
+#: The detail lines of a single call's step start with these (the CLI reads them back).
+REQUEST_LINE, REPLY_LINE = "request: ", "reply: "
 
 
 class StepResult(WireModel):

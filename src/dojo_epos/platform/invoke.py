@@ -157,7 +157,7 @@ class Invoker:
         transport: str | None = None,
         validate: bool = True,
         timeout: float | None = None,
-        expect_error: ErrorType | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
     ) -> InvocationResult:
         """Call ``capability_name`` (any registered name or alias) for ``scope``.
 
@@ -186,8 +186,8 @@ class Invoker:
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
             outcome.error, outcome.field = stop.error, stop.field
-            outcome.expected = (expect_error is not None and stop.error is not None
-                                and stop.error.error_type is expect_error)
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         await self._record(scope, outcome)
         if outcome.ok:

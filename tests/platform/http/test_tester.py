@@ -27,8 +27,10 @@ async def test_flows_are_listed_as_an_array_of_flow_descriptions(http: httpx.Asy
     for item in body:
         validate(item, tester_spec(), "FlowDescription")
     get_order = next(f for f in body if f["name"] == "Get Order")
-    assert get_order["params"] == [{"name": "orderId", "type": "string", "required": True,
-                                    "description": "The EPOS order id to fetch"}]
+    assert get_order["params"][0] == {"name": "orderId", "type": "string", "required": True,
+                                      "description": "The EPOS order id to fetch"}
+    # every flow takes the transport parameter, listed last
+    assert all(f["params"][-1]["name"] == "transport" for f in body)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +42,11 @@ async def test_flows_are_listed_as_an_array_of_flow_descriptions(http: httpx.Asy
         ({"flow": "Get Order", "params": {"orderId": {"a": 1}}}, "must be a string"),
         ({"params": {}}, "flow"),
         ([], "RunFlowRequest"),
+        ({"flow": "Certification", "params": {"products": "Pay at Table,Tables"}},
+         "unknown product 'Tables' in parameter products; the products are: Pay at Table, QR Pay, "
+         "Order & Pay, Bookings"),
+        ({"flow": "Get Order", "params": {"orderId": "1", "transport": "pigeon"}},
+         "parameter transport must be rest or ws"),
     ],
 )
 async def test_bad_run_requests_are_400_with_a_message(

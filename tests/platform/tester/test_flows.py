@@ -12,6 +12,7 @@ from dojo_epos.contract.errors import EposError
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.epos.handler import EposHandler, RequestContext
 from dojo_epos.epos.reference import ReferenceEpos
+from dojo_epos.platform.tester.engine import transport_of
 
 from .conftest import RigFactory
 
@@ -142,7 +143,7 @@ async def _reference_like(cls: type[ReferenceEpos], reference: ReferenceEpos) ->
         (WrongPaidAmount, "Get Order", {"orderId": "ord_demo_01"},
          "amounts are consistent", Status.FAILURE),
         (DoubleCountsRetries, "Pay at Table", {"tableId": "T4", "splits": "2"},
-         "Retry the last payment", Status.FAILURE),
+         "Retry payment 1", Status.FAILURE),
         (LockNotEnforced, "Lock Order", {"orderId": "ord_demo_03"},
          "second lockId is refused", Status.FAILURE),
         (NoGetOrder, "Get Order", {"orderId": "ord_demo_01"},
@@ -172,7 +173,10 @@ async def test_missing_capability_fails_with_dojos_own_words(
     assert result.steps[0].additional_information == [
         "GetOrder method not found",
         "Please register the GetOrder method on an EPOS Data API adapter",
+        f"transport: {rig.transport} (the default: "
+        + ("only REST is registered)" if rig.transport == "rest" else "the EPOS socket is connected)"),
     ]
+    assert transport_of(result) == rig.transport
 
 
 async def test_a_schema_violation_fails_the_step_naming_the_field(

@@ -27,8 +27,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from dojo_epos.contract.tester_models import FlowResult
 from dojo_epos.platform.accounts import Environment as KeyEnvironment
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.tester.engine import transport_of
 
 __all__ = [
     "BASE",
@@ -139,12 +141,24 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+def _duration(run: FlowResult) -> str:
+    """How long a run took ("running" while it runs)."""
+    if run.finished_at is None:
+        return "running"
+    return f"{(run.finished_at - run.started_at).total_seconds():.2f} s"
+
+
+def _transport(run: FlowResult) -> str:
+    """The transport a run used, as its first step names it ("-" before the first step)."""
+    return transport_of(run) or "-"
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(url=_url, scope_token=scope_token, static=BASE + "/static",
                        key_label=key_label)
-    env.filters.update(when=_when, pretty=_pretty, clock=_clock)
+    env.filters.update(when=_when, pretty=_pretty, clock=_clock, duration=_duration, transport=_transport)
     return env
 
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dojo_epos.contract.errors import describe_validation_error
-from dojo_epos.contract.tester_models import RunFlowRequest
+from dojo_epos.contract.tester_models import RunFlowRequest, SingleCallRequest
 from dojo_epos.platform.accounts import KeyPolicy
 from dojo_epos.platform.http.common import ApiError, authenticate, read_json
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
@@ -51,7 +51,21 @@ def tester_routes(tester: TesterService, keys: KeyPolicy) -> list[BaseRoute]:
             raise ApiError(404, "not_found", f"no flow {flow_id} for this account")
         return JSONResponse(result.to_wire())
 
+    async def single_call(request: Request) -> Response:
+        """Ours: one capability called once, answered as a finished FlowResult."""
+        caller = authenticate(keys, request)
+        try:
+            body = SingleCallRequest.model_validate(await read_json(request))
+        except ValidationError as exc:
+            raise ApiError(400, "invalid_request", describe_validation_error(exc)) from None
+        try:
+            result = await tester.call(caller.scope, body.capability, body.params, body.transport)
+        except FlowRequestError as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return JSONResponse(result.to_wire())
+
     return [
+        Route(f"{BASE_PATH}/calls", single_call, methods=["POST"]),
         Route(f"{BASE_PATH}/flows", list_flows, methods=["GET"]),
         Route(f"{BASE_PATH}/flows", run_flow, methods=["POST"]),
         Route(f"{BASE_PATH}/flows/{{flowId}}", get_flow, methods=["GET"]),

@@ -7,7 +7,9 @@ with the reasons in ``additionalInformation``; one whose call timed out is TIMED
 its first step that does not succeed, and takes that step's status. Every change is published through
 ``on_update`` so the API and the dashboard see the run live.
 
-The engine does not know transports: the invoker decides REST or WebSocket from the registration.
+The engine does not choose transports: the invoker says which one the run uses (asked for with the
+``transport`` parameter, or by the default rule, see :mod:`.transport`), and the first step of every
+run names it in its details (``transport: ws (...)``), which :func:`transport_of` reads back.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "StepFailed",
     "StepTimedOut",
     "run_flow",
+    "transport_of",
 ]
 
 if TYPE_CHECKING:
@@ -49,15 +52,32 @@ class FlowInvoker(Protocol):
 
     async def call(
         self, capability: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None,
-        *, expect_error: ErrorType | None = None,
+        *, expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
     ) -> InvocationResult:
         """Make the call; ``expect_error`` is the EPOSError the step checks for (or allows), so
         the call log can show it as expected rather than as a failure."""
         ...
 
     async def registered(self) -> set[str]:
-        """Canonical names of the capabilities registered for this scope (any transport)."""
+        """Canonical names of the capabilities registered for this scope (on the run's transport)."""
         ...
+
+    async def transport(self) -> tuple[str, str]:
+        """The transport the run's calls use (``rest`` or ``ws``) and why, e.g. ``"asked for"``."""
+        ...
+
+
+TRANSPORT_LINE = "transport: "
+
+
+def transport_of(result: FlowResult) -> str | None:
+    """The transport a run used, as its first step names it (None for a run without steps)."""
+    if not result.steps:
+        return None
+    for line in result.steps[0].additional_information:
+        if line.startswith(TRANSPORT_LINE):
+            return line[len(TRANSPORT_LINE):].split(" ", 1)[0]
+    return None
 
 
 class StepFailed(Exception):
@@ -81,7 +101,10 @@ class FlowDef:
     run: Callable[[FlowRun], Awaitable[None]]
     description: str = ""
     capabilities: tuple[str, ...] = ()
-    """Capabilities the flow needs (canonical names); Certification uses these to pick flows."""
+    """Capabilities the flow needs (canonical names), stated once: :meth:`FlowRun.require` checks
+    them as the flow's first step and Certification reads them to decide what a section needs."""
+    check_params: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Checks the flow's own parameters before a run starts: the problem, or None when fine."""
 
     @property
     def flow_name(self) -> str:
@@ -137,6 +160,7 @@ class FlowRun:
     payments: FlowPayments | None = None
     """The run's account on the payments service (the Refund and Webhook flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
+    _transport_line: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
         self.result = FlowResult(
@@ -157,9 +181,7 @@ class FlowRun:
     @asynccontextmanager
     async def step(self, name: str) -> AsyncIterator[StepHandle]:
         """Run one step; its status follows how the block ends (see the module docstring)."""
-        step = StepResult(name=self.prefix + name, status=Status.IN_PROGRESS, started_at=_now())
-        self.result.steps.append(step)
-        self.publish()
+        step = await self.open_step(self.prefix + name)
         handle = StepHandle(step, self)
         try:
             yield handle
@@ -176,9 +198,32 @@ class FlowRun:
         else:
             self._finish_step(step, Status.SUCCESS, [])
 
+    async def open_step(self, name: str) -> StepResult:
+        """Add a step IN_PROGRESS (the first one of a run will name the transport when it ends).
+
+        Flows use :meth:`step`; Certification opens its verdict steps this way and ends them with
+        :meth:`finish_step` once every section has run.
+        """
+        step = StepResult(name=name, status=Status.IN_PROGRESS, started_at=_now())
+        first = not self.result.steps
+        self.result.steps.append(step)
+        if first:
+            transport, why = await self.invoker.transport()
+            self._transport_line = f"{TRANSPORT_LINE}{transport} ({why})"
+        self.publish()
+        return step
+
+    def finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
+        """End a step opened with :meth:`open_step`."""
+        self._finish_step(step, status, lines)
+
     def _finish_step(self, step: StepResult, status: Status, lines: list[str]) -> None:
         step.status = status
         step.additional_information.extend(lines)
+        if step is self.result.steps[0] and self._transport_line:
+            # the first step names the run's transport, after its own lines (Dojo's sentences first)
+            step.additional_information.append(self._transport_line)
+            self._transport_line = ""
         step.finished_at = _now()
         self.publish()
 
@@ -190,10 +235,12 @@ class FlowRun:
     async def require(self, *capabilities: str, label: str | None = None) -> None:
         """The first step of a flow: every capability it needs is registered.
 
+        Without arguments, the capabilities are the flow's own (:attr:`FlowDef.capabilities`).
         The failure text is Dojo's: "<Cap> method not found" and "Please register the <Cap> method
         on an EPOS Data API adapter". ``label`` is the name used in those texts (the Get Order flow
         says ``GetOrder``, as Dojo's tool does).
         """
+        capabilities = capabilities or self.definition.capabilities
         names = label or ", ".join(capabilities)
         async with self.step(f"Check whether {names} has been registered") as step:
             have = await self.registered()
@@ -213,14 +260,15 @@ class FlowRun:
         capability: str,
         params: Mapping[str, Any],
         *,
-        expect_error: ErrorType | None = None,
+        expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
         allow_error: ErrorType | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Invoke a capability within ``step`` and return its validated result model.
 
-        With ``expect_error`` the call must fail with that EPOSError type, and the error is
-        returned instead; with ``allow_error`` that error type is returned rather than failing.
+        With ``expect_error`` the call must fail with that EPOSError type (or one of those types),
+        and the error is returned instead; with ``allow_error`` that error type is returned rather
+        than failing.
         Anything else fails the step, naming what was sent and what came back.
         """
         outcome = await self.invoker.call(capability, params, headers,
@@ -231,11 +279,13 @@ class FlowRun:
         if outcome.failure is not None and outcome.failure is not Failure.EPOS_ERROR:
             raise StepFailed(f"{capability} failed ({outcome.failure}): {outcome.detail}")
         if expect_error is not None:
+            expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
+            wanted = " or ".join(e.value for e in expected)
             if outcome.error is None:
-                raise StepFailed(f"expected {expect_error.value} from {capability}, got a result: "
+                raise StepFailed(f"expected {wanted} from {capability}, got a result: "
                                  f"{_short(outcome.result)}")
-            if outcome.error.error_type is not expect_error:
-                raise StepFailed(f"expected {expect_error.value} from {capability}, got "
+            if outcome.error.error_type not in expected:
+                raise StepFailed(f"expected {wanted} from {capability}, got "
                                  f"{_short(outcome.error.to_wire())}")
             step.info(f"got {outcome.error.error_type.value} as expected: "
                       f"{outcome.error.debug_message or ''}")

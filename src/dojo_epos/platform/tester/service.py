@@ -29,6 +29,8 @@ from dojo_epos.platform.store import Store
 from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
 from .payments_port import FlowPayments
+from .single_call import single_call_run
+from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
@@ -48,19 +50,28 @@ class PlatformFlowInvoker:
         self.invoker = invoker
         self.registry = registry
         self.scope = scope
-        self.transport = transport
+        self.asked = transport
+        self._chosen: tuple[str, str] | None = None
+
+    async def transport(self) -> tuple[str, str]:
+        """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
+        if self._chosen is None:
+            over = [r.transport for r in await self.registry.registrations(self.scope)]
+            connected = self.invoker.gateway.connection(self.scope) is not None
+            self._chosen = choose_transport(self.asked, over, connected)
+        return self._chosen
 
     async def call(self, capability: str, params: Mapping[str, Any],
                    headers: Mapping[str, str] | None = None, *,
-                   expect_error: ErrorType | None = None) -> InvocationResult:
+                   expect_error: ErrorType | tuple[ErrorType, ...] | None = None) -> InvocationResult:
         request_headers = RequestHeaders.model_validate(dict(headers)) if headers else None
         # validate=False: flows send malformed input on purpose (the negative checks).
         return await self.invoker.invoke(
             self.scope, capability, dict(params), request_headers, validate=False,
-            transport=self.transport, expect_error=expect_error)
+            transport=(await self.transport())[0], expect_error=expect_error)
 
     async def registered(self) -> set[str]:
-        return await self.registry.capability_names(self.scope, self.transport)
+        return await self.registry.capability_names(self.scope, (await self.transport())[0])
 
 
 class TesterService:
@@ -78,7 +89,7 @@ class TesterService:
 
     @staticmethod
     def descriptions() -> list[FlowDescription]:
-        return [FlowDescription(name=f.name, params=list(f.params)) for f in FLOWS]
+        return [FlowDescription(name=f.name, params=[*f.params, TRANSPORT_PARAM]) for f in FLOWS]
 
     def prepare(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> FlowRun:
         """Check a run request and build its run; raises :class:`FlowRequestError`."""
@@ -87,6 +98,10 @@ class TesterService:
             names = ", ".join(f.name for f in FLOWS)
             raise FlowRequestError(f"unknown flow {flow!r}; the flows are: {names}")
         params = dict(params or {})
+        try:
+            transport = parse_transport(params.pop(TRANSPORT_PARAM.name, None))
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
         known = {p.name for p in definition.params}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -97,12 +112,17 @@ class TesterService:
         for name, value in params.items():
             if not isinstance(value, str | int | float | bool) or value is None:
                 raise FlowRequestError(f"parameter {name} must be a string, number or boolean")
+        if definition.check_params is not None:
+            problem = definition.check_params(params)
+            if problem:
+                raise FlowRequestError(problem)
         key_holder: dict[str, tuple[Scope, str]] = {}
 
         def on_update(snapshot: FlowResult) -> None:
             self._live[key_holder["key"]] = snapshot
 
-        run = FlowRun(definition, params, PlatformFlowInvoker(self.invoker, self.registry, scope),
+        run = FlowRun(definition, params,
+                      PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
                       on_update=on_update,
                       payments=FlowPayments(self.payments, scope) if self.payments else None)
         key_holder["key"] = (scope, run.flow_id)
@@ -117,6 +137,19 @@ class TesterService:
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def call(self, scope: Scope, capability: str, params: Mapping[str, Any],
+                   transport: str | None = None) -> FlowResult:
+        """One call, run to its end and kept like a flow (see :mod:`.single_call`)."""
+        try:
+            invoker = PlatformFlowInvoker(self.invoker, self.registry, scope,
+                                          transport=parse_transport(transport))
+            run = single_call_run(capability, params, invoker)
+        except ValueError as exc:
+            raise FlowRequestError(str(exc)) from None
+        result = await run_flow(run, timeout=self.flow_timeout)
+        await self.store.save_flow_result(scope, run.flow_id, _dump(result))
+        return result
 
     async def _run(self, scope: Scope, run: FlowRun) -> FlowResult:
         key = (scope, run.flow_id)

@@ -21,7 +21,7 @@ from typing import Any
 from dojo_epos.contract import models as m
 from dojo_epos.contract.tester_models import Param
 
-from .engine import FlowDef, FlowRun, StepFailed
+from ..engine import FlowDef, FlowRun, StepFailed
 
 __all__ = ["PAYMENT_FLOWS"]
 
