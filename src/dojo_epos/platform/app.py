@@ -17,6 +17,7 @@ matches no route or method gets the same shape, never an HTML page.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
@@ -42,14 +43,22 @@ from dojo_epos.settings import default_platform_db
 __all__ = ["Platform", "PlatformSettings", "build_platform_app", "serve_platform"]
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "service": "dojo-epos platform", "version": __version__})
+def _healthz(platform: Platform) -> Route:
+    async def healthz(request: Request) -> Response:
+        health = platform.health()
+        body = {"status": "ok" if health["ok"] else "unavailable", "service": "dojo-epos platform",
+                "version": __version__, "bus": health["bus"], "worker": health["worker"]}
+        if not health["ok"]:
+            body["message"] = f"the message bus ({health['bus']}) is unavailable"
+        return JSONResponse(body, status_code=200 if health["ok"] else 503)
+
+    return Route("/healthz", healthz, methods=["GET"])
 
 
 def platform_routes(platform: Platform) -> list[BaseRoute]:
     """Every route of the platform, each given the services it uses."""
     return [
-        Route("/healthz", _healthz, methods=["GET"]),
+        _healthz(platform),
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
         *payments_routes(platform.payments, platform.keys),
@@ -57,6 +66,7 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         *tester_routes(platform.tester, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
+                          router=platform.router,
                           tester=platform.tester, keys=platform.keys),
     ]
 
@@ -108,16 +118,22 @@ async def serve_platform(
     log_level: str = "info",
     extra_routes: Iterable[BaseRoute] = (),
     allowed_hosts: Sequence[str] = (),
+    bus_url: str | None = None,
+    bus_namespace: str = "dojo-epos",
+    worker_id: str | None = None,
+    sockets: Sequence[socket.socket] | None = None,
 ) -> None:
     """Serve the local platform until interrupted (what ``dojo-epos platform serve`` runs).
 
     Requests naming a Host other than ``host``, a loopback name or one of ``allowed_hosts`` are
-    refused (DNS rebinding: :mod:`.http.hosts`).
+    refused (DNS rebinding: :mod:`.http.hosts`). ``sockets``: already listening sockets to serve
+    on instead of binding ``host:port`` (the workers of :func:`~.workers.serve_workers` share one).
     """
     settings = PlatformSettings(
         db_url=db_url or default_platform_db(), allowed_keys=tuple(api_keys),
-        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval)
+        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval,
+        bus_url=bus_url, bus_namespace=bus_namespace, worker_id=worker_id)
     app = HostGuard(build_platform_app(settings, extra_routes=extra_routes),
                     allowed_hosts_for(host, allowed_hosts))
     server = uvicorn.Server(uvicorn_config(app, host, port, settings, log_level=log_level))
-    await server.serve()
+    await server.serve(sockets=list(sockets) if sockets is not None else None)

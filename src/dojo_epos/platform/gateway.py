@@ -27,7 +27,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -266,6 +266,9 @@ class Gateway:
         self.accepted = 0
         self.refused = 0
         self._live: dict[Scope, EposSession] = {}
+        #: Told of every socket attached and detached (the router puts them on the bus).
+        self.on_attach: Callable[[EposSession], Awaitable[None]] | None = None
+        self.on_detach: Callable[[EposSession], None] | None = None
 
     def connection(self, scope: Scope) -> EposSession | None:
         return self._live.get(scope)
@@ -302,6 +305,8 @@ class Gateway:
         if previous is not None:
             log.info("%s: a newer socket replaces the one from %s", caller.scope, previous.client)
             await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+        if self.on_attach is not None:
+            await self.on_attach(conn)
         return conn
 
     def detach(self, conn: EposSession) -> None:
@@ -310,6 +315,8 @@ class Gateway:
         if self._live.get(conn.scope) is conn:
             del self._live[conn.scope]
         log.info("%s: EPOS socket from %s closed", conn.scope, conn.client)
+        if self.on_detach is not None:
+            self.on_detach(conn)
 
     def refuse(self) -> None:
         """Count a handshake refused before it reached the gateway (bad key, headers)."""

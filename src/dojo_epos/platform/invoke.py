@@ -12,6 +12,8 @@
 
 When both transports registered a capability, the WebSocket is used while its socket is connected and
 REST otherwise: a connected socket is the EPOS's live channel, and REST still works when it drops.
+The socket may be held by another worker: the :class:`~.routing.Router` reaches it over the bus, and
+when no worker holds it the call falls back to REST.
 
 The answer is an :class:`~.outcome.InvocationResult`: the validated result model, or a typed
 failure (:class:`~.outcome.Failure`). A reply that is an array of pages where the catalogue row
@@ -42,10 +44,11 @@ from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
 from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.faults import Fault, FaultBook, FaultKind
-from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
+from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.recording import Recorder
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import Registration, Store
 
 __all__ = ["DEFAULT_MAX_REPLY_BYTES", "CallObserver", "Invoker"]
@@ -107,12 +110,12 @@ class Invoker:
     an in-process EPOS. ``ring_size`` bounds the in-memory call log.
     """
 
-    def __init__(self, registry: Registry, gateway: Gateway, store: Store, *,
+    def __init__(self, registry: Registry, router: Router, store: Store, *,
                  call_timeout: float = 10.0, http_transport: httpx.AsyncBaseTransport | None = None,
                  ring_size: int = 500, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self.registry = registry
         self.max_reply_bytes = max_reply_bytes
-        self.gateway = gateway
+        self.router = router
         self.call_timeout = call_timeout
         self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
@@ -184,12 +187,20 @@ class Invoker:
             except UnknownCapability:
                 raise _Stop(Failure.NOT_REGISTERED,
                             f"{capability_name!r} is not a capability of the contract") from None
-            chosen, registration = await self._choose(scope, capability, transport)
+            chosen, registration, fallback = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
             faults = self.faults.for_call(scope, capability.name, chosen)
             if chosen == WS:
-                await self._call_ws(scope, capability, wire, timeout, outcome, faults)
+                try:
+                    await self._call_ws(scope, capability, wire, timeout, outcome, faults)
+                except _Stop as stop:
+                    if stop.failure is not Failure.NOT_CONNECTED or fallback is None:
+                        raise
+                    # No worker holds the socket after all: REST, as when it is known to be down.
+                    outcome.transport, outcome.request = REST, None
+                    wire = self._params(capability, params, headers, REST, validate)
+                    await self._call_rest(capability, fallback, wire, validate, timeout, outcome)
             else:
                 await self._call_rest(capability, registration, wire, validate, timeout, outcome,
                                       faults)
@@ -214,7 +225,9 @@ class Invoker:
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,
-                      forced: str | None) -> tuple[str, Registration]:
+                      forced: str | None) -> tuple[str, Registration, Registration | None]:
+        """The transport, its registration, and the REST one to fall back on when the socket
+        turns out to be held by no worker (None when there is no such fallback)."""
         offering = await self.registry.offering(scope, capability)
         if forced is not None:
             if forced not in offering:
@@ -223,15 +236,12 @@ class Invoker:
             chosen = forced
         elif not offering:
             raise _Stop(Failure.NOT_REGISTERED, f"{capability.name} is not registered")
-        elif WS in offering and (REST not in offering or self.gateway.connection(scope)):
-            chosen = WS
         else:
-            chosen = REST
-        if chosen == WS and self.gateway.connection(scope) is None:
-            raise _Stop(Failure.NOT_CONNECTED,
-                        f"{capability.name} is registered over the WebSocket, "
-                        "but no EPOS socket is connected")
-        return chosen, offering[chosen]
+            # The WebSocket whenever registered: the router finds the socket on whichever worker
+            # holds it, and when none does the call falls back to REST (if registered too).
+            chosen = WS if WS in offering else REST
+        fallback = offering.get(REST) if chosen == WS and forced is None else None
+        return chosen, offering[chosen], fallback
 
     @staticmethod
     def _params(capability: Capability, params: Mapping[str, Any] | BaseModel | None,
@@ -262,9 +272,11 @@ class Invoker:
                                     "params": wire}
         outcome.request = envelope
         try:
-            reply = await self.gateway.call(scope, capability.rpc_method, wire, timeout, faults)
-        except NotConnected as exc:
-            raise _Stop(Failure.NOT_CONNECTED, str(exc)) from None
+            reply = await self.router.call(scope, capability.rpc_method, wire, timeout, faults)
+        except NotConnected:
+            raise _Stop(Failure.NOT_CONNECTED,
+                        f"{capability.name} is registered over the WebSocket, "
+                        "but no EPOS socket is connected") from None
         except CallTimedOut as exc:
             envelope["id"] = exc.request_id
             raise _Stop(Failure.TIMED_OUT, f"{capability.rpc_method}: {exc}") from None
