@@ -3,7 +3,7 @@
 Enough for Dojo's Pay at Table (SearchOrders, GetOrderById, RecordOrderPayment) and Get Order
 flows, plus ListAreas. Serve it, connect it and register it by import string::
 
-    dojo-epos epos serve --handler myepos:MyEpos --username dojo --password "$EPOS_PASSWORD"
+    dojo-epos epos serve --handler myepos:MyEpos --username dojo  # password: EPOS_PASSWORD
     dojo-epos epos connect --handler myepos:MyEpos --url ws://127.0.0.1:8000/epos
     dojo-epos register ws --handler myepos:MyEpos
 """

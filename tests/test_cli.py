@@ -119,7 +119,8 @@ def test_register_and_run_a_flow_with_a_junit_report(background: _Background,
                                                      tmp_path: Path) -> None:
     env = {"DOJO_API_URL": background.urls["platform"], "DOJO_API_KEY": KEY,
            "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
-    rest = ["register", "rest", "--url", background.urls["epos"], "--username", "u", "--password", "pw-cli-1"]
+    env = {**env, "EPOS_PASSWORD": "pw-cli-1"}  # the safe form: not on the command line
+    rest = ["register", "rest", "--url", background.urls["epos"], "--username", "u"]
     nothing = runner.invoke(app, rest, env=env)
     assert nothing.exit_code == 2
     assert "say what to register: --handler module:MyEpos" in nothing.output
@@ -211,16 +212,28 @@ class _Process:
 
 
 @pytest.mark.socket
-def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", ["environment", "file", "flag"])
+def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path, form: str) -> None:
+    """The password from EPOS_PASSWORD or --password-file stays out of the process list; the
+    --password flag still works, with a warning saying why not to use it (issue 18 item 9)."""
     import httpx
 
     port = _free_port()
     db = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
     assert runner.invoke(app, ["epos", "seed", "--db", db]).exit_code == 0
+    secret_file = tmp_path / "epos-password"
+    secret_file.write_text("serve-pw-1\n")
+    given = {"environment": ([], {"EPOS_PASSWORD": "serve-pw-1"}),
+             "file": (["--password-file", str(secret_file)], {}),
+             "flag": (["--password", "serve-pw-1"], {})}[form]
     proc = _Process("epos", "serve", "--port", str(port), "--db", db, "--username", "dojo",
-                    "--password", "serve-pw-1")
+                    *given[0], env=given[1])
     try:
         assert proc.wait_for("reference EPOS (23 capabilities) over REST on"), "".join(proc.lines)
+        cmdline = Path(f"/proc/{proc.proc.pid}/cmdline").read_bytes()
+        assert (b"serve-pw-1" in cmdline) == (form == "flag")
+        warned = "puts the password in the process list" in "".join(proc.lines)
+        assert warned == (form == "flag"), "".join(proc.lines)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -235,6 +248,13 @@ def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path) -> None:
     finally:
         proc.stop()
     assert "serve-pw-1" not in "".join(proc.lines)
+
+
+def test_epos_serve_without_a_password_says_where_to_put_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["epos", "serve", "--username", "dojo", "--db",
+                                 f"sqlite:///{tmp_path / 'e.sqlite3'}"], env={"EPOS_PASSWORD": ""})
+    assert result.exit_code == 2
+    assert "EPOS_PASSWORD" in result.output and "--password-file" in result.output
 
 
 @pytest.mark.socket

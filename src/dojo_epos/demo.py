@@ -36,6 +36,7 @@ from dojo_epos.epos.reference.menu import line
 from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.epos.rest import build_rest_app
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
 from dojo_epos.serving import Served, port_is_free, start_server
 
 __all__ = ["DEMO_KEY", "DemoOptions", "run_demo"]
@@ -148,7 +149,8 @@ async def run_demo(options: DemoOptions, console: Console | None = None,
         stack.push_async_callback(platform.close)
         await platform.start()
         platform_server: Served = await start_server(
-            build_platform_app(platform=platform), options.host,
+            HostGuard(build_platform_app(platform=platform), allowed_hosts_for(options.host)),
+            options.host,
             _pick_port(options.host, options.platform_port), lifespan="off")
         stack.push_async_callback(platform_server.stop)
         epos_server = await start_server(

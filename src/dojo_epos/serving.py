@@ -4,12 +4,18 @@ uvicorn's ``Server.serve`` installs its own signal handlers, which is right for 
 process and wrong for the demo, which runs two servers and a connector in one event loop and stops
 them together on Ctrl-C. :class:`Served` starts a server as a task, without the signal handlers,
 binds port 0 when asked (so tests and busy machines get a free port), and stops it on request.
+
+Every server started here (and the platform's, see :func:`dojo_epos.platform.app.uvicorn_config`)
+uses :data:`HTTP_PROTOCOL`: uvicorn's own, except that a WebSocket upgrade carrying more than
+:data:`MAX_UPGRADE_HEADERS` headers is answered 431 at once. uvicorn hands such a request to the
+websockets library, whose header limit then leaves the socket open and unanswered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +23,43 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["Served", "port_is_free", "start_server"]
+__all__ = ["HTTP_PROTOCOL", "MAX_UPGRADE_HEADERS", "Served", "port_is_free", "start_server"]
+
+#: Most headers a WebSocket upgrade may carry (websockets itself stops at 128, without answering).
+MAX_UPGRADE_HEADERS = 100
+
+_TOO_MANY = json.dumps({"error": "request_header_fields_too_large",
+                        "message": f"a WebSocket upgrade may carry at most {MAX_UPGRADE_HEADERS} "
+                                   "headers"}).encode()
+
+
+class _UpgradeLimit:
+    headers: list[tuple[bytes, bytes]]
+    transport: asyncio.Transport
+
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        if len(self.headers) > MAX_UPGRADE_HEADERS:
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                b"content-length: " + str(len(_TOO_MANY)).encode() + b"\r\nconnection: close\r\n\r\n"
+                + _TOO_MANY)
+            self.transport.close()
+            return
+        super().handle_websocket_upgrade(*args)  # type: ignore[misc]
+
+
+def _http_protocol() -> type[asyncio.Protocol]:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is optional for uvicorn
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return type("BoundedUpgradeH11Protocol", (_UpgradeLimit, H11Protocol), {})
+    return type("BoundedUpgradeHttpToolsProtocol", (_UpgradeLimit, HttpToolsProtocol), {})
+
+
+#: The ``http`` protocol class to give uvicorn (see the module docstring).
+HTTP_PROTOCOL = _http_protocol()
 
 
 class _QuietServer(uvicorn.Server):
@@ -59,6 +101,7 @@ async def start_server(app: Any, host: str = "127.0.0.1", port: int = 0, **optio
     """Start ``app`` on ``host:port`` (0 = any free port) and return once it is listening."""
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
+    options.setdefault("http", HTTP_PROTOCOL)
     server = _QuietServer(uvicorn.Config(app, host=host, port=port, **options))
     task = asyncio.create_task(server.serve(), name=f"uvicorn {host}:{port}")
     while not server.started:

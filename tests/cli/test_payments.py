@@ -28,9 +28,13 @@ HOUSE = "demo-rest"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("payments-cli")
+
+
+@pytest.fixture(scope="module")
+def demo(folder: Path) -> Iterator[str]:
     """The demo in its own process, after its flows ran; yields the platform's URL."""
-    folder = tmp_path_factory.mktemp("payments-cli")
     port, epos_port = free_port(), free_port()
     job = Background(subprocess.Popen(
         [DOJO_EPOS, "demo", "--data", str(folder / "data"), "--platform-port", str(port),
@@ -138,6 +142,18 @@ def test_webhooks_subscribe_deliver_rotate_delete(demo: str, receiver) -> None:
                                              hashlib.sha256).hexdigest())
     assert cli(demo, "webhooks", "delete", sub_id).returncode == 0
     assert json.loads(cli(demo, "webhooks", "list").stdout) == []
+
+
+def test_the_till_refunds_an_orders_card_payment(demo: str, folder: Path) -> None:
+    epos_db = f"sqlite:///{folder / 'data' / 'epos.sqlite3'}"
+    intent = captured_intents(demo)[1]
+    order = json.loads(cli(demo, "payments", "get", intent).stdout)["orderDetails"]["externalId"]
+    done = cli(demo, "epos", "till", "refund", order, "0.50", "--payment", intent, "--db", epos_db)
+    assert done.returncode == 0, done.stderr
+    assert f"order {order}: refunded 0.50 GBP of payment {intent}" in done.stdout
+    assert json.loads(cli(demo, "payments", "get", intent).stdout)["refundedAmount"] == 50
+    other = cli(demo, "epos", "till", "refund", order, "0.50", "--payment", "pi_other", "--db", epos_db)
+    assert other.returncode == 1 and "has no payment pi_other" in other.stderr
 
 
 def test_webhook_urls_are_checked(demo: str) -> None:

@@ -31,6 +31,8 @@ from dojo_epos.epos.handler import EposHandler, RequestContext, call_handler
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.accounts import Environment, Scope, fingerprint
 
+from .buses import BUSES, bus_settings
+
 SANDBOX_KEY = "sk_sandbox_test0123456789abcdef"
 PROD_KEY = "sk_prod_test0123456789abcdef"
 OTHER_SANDBOX_KEY = "sk_sandbox_other0123456789abcdef"
@@ -132,15 +134,22 @@ class RestEpos:
         return endpoint
 
 
+@pytest.fixture(params=BUSES)
+def bus_kind(request: pytest.FixtureRequest) -> str:
+    """Which bus the platform under test uses: every platform test runs on both."""
+    return str(request.param)
+
+
 @pytest.fixture
-def settings(tmp_path: Any) -> PlatformSettings:
+def settings(tmp_path: Any, bus_kind: str) -> PlatformSettings:
     return PlatformSettings(db_url=f"sqlite:///{tmp_path / 'platform.sqlite3'}",
-                            call_timeout=5.0, ping_interval=None)
+                            call_timeout=5.0, ping_interval=None, **bus_settings(bus_kind))
 
 
 @pytest.fixture
 async def platform(settings: PlatformSettings) -> AsyncIterator[Platform]:
     platform = Platform(settings)
+    await platform.start()
     yield platform
     await platform.close()
 

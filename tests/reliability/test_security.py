@@ -449,6 +449,15 @@ REFUSED_URLS = {
     "ipv6 link-local": "http://[fe80::1]/",
     "metadata name": "http://metadata.google.internal/",
     "unspecified": "http://0.0.0.0:8080/",
+    # issue 18 item 3: the metadata address spelled as the resolver reads it
+    "decimal": "http://2852039166/latest/meta-data",
+    "hexadecimal": "http://0xa9fea9fe/",
+    "hexadecimal parts": "http://0xA9.0xFE.0xA9.0xFE/",
+    "octal": "http://0251.0376.0251.0376/",
+    "short dotted (2 parts)": "http://169.16689662/",
+    "short dotted (3 parts)": "http://169.254.43518/",
+    "trailing dot": "http://169.254.169.254./",
+    "unspecified, short": "http://0/",
     "bad port": "http://epos.example:99999/",
 }
 

@@ -17,12 +17,15 @@ __all__ = [
     "ApiUrl",
     "EposDb",
     "Host",
+    "Password",
+    "PasswordFile",
     "Reseller",
     "SoftwareHouse",
     "console",
     "ensure_sqlite_dir",
     "fail",
     "out",
+    "password_from",
     "run",
 ]
 
@@ -41,6 +44,38 @@ Reseller = Annotated[str | None, typer.Option("--reseller-id", envvar="DOJO_RESE
 EposDb = Annotated[str | None, typer.Option("--db", envvar="EPOS_DB",
                                             help="Database URL (default: SQLite in ./data).")]
 Host = Annotated[str, typer.Option("--host", help="Interface to bind.")]
+Password = Annotated[str | None, typer.Option(
+    envvar="EPOS_PASSWORD", show_default=False,
+    help="Basic-auth password. Prefer the EPOS_PASSWORD environment variable or --password-file: "
+         "a value given here is visible in the process list.")]
+PasswordFile = Annotated[Path | None, typer.Option(
+    "--password-file", show_default=False, dir_okay=False,
+    help="Read the basic-auth password from this file (its first line).")]
+
+
+def _on_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def password_from(ctx: typer.Context, password: str | None, password_file: Path | None) -> str:
+    """The password from EPOS_PASSWORD, --password-file or (with a warning) --password."""
+    if password_file is not None:
+        if password is not None and _on_command_line(ctx, "password"):
+            raise fail("give --password or --password-file, not both")
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise fail(f"cannot read the password file: {exc.strerror}") from None
+        if not lines or not lines[0]:
+            raise fail(f"the password file {password_file} is empty")
+        return lines[0]
+    if not password:
+        raise fail("no password: set EPOS_PASSWORD or give --password-file")
+    if _on_command_line(ctx, "password"):
+        console.print("[yellow]warning:[/] --password puts the password in the process list, where "
+                      "any user of this machine can read it; use EPOS_PASSWORD or --password-file")
+    return password
 
 
 def run(coro: Coroutine[Any, Any, Any], *, cancel_on_sigterm: bool = True) -> Any:

@@ -12,12 +12,15 @@ from dojo_epos.cli.common import (
     ApiKey,
     EposDb,
     Host,
+    Password,
+    PasswordFile,
     Reseller,
     SoftwareHouse,
     console,
     ensure_sqlite_dir,
     fail,
     out,
+    password_from,
     run,
 )
 from dojo_epos.settings import DEFAULT_WS_URL, default_epos_db
@@ -88,17 +91,21 @@ def _describe(spec: str | None, handler: Any) -> str:
 
 @app.command("serve")
 def epos_serve(
+    ctx: typer.Context,
     username: Annotated[str, typer.Option(envvar="EPOS_USERNAME", help="Basic-auth user Dojo sends.")],
-    password: Annotated[str, typer.Option(envvar="EPOS_PASSWORD", help="Basic-auth password.",
-                                          show_default=False)],
+    password: Password = None,
+    password_file: PasswordFile = None,
     host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8080,
     db: EposDb = None,
     handler: HandlerSpec = None,
     log_level: LogLevel = "info",
     log_format: LogFormat = "text",
+    auth_throttle: Annotated[bool, typer.Option(
+        help="Answer 429 to a client that keeps failing basic auth.")] = True,
 ) -> None:
     """Serve your EPOS (--handler) or the reference one over REST (the /v1 routes Dojo calls)."""
+    password = password_from(ctx, password, password_file)
     _logging(log_level, log_format)
     import uvicorn
 
@@ -108,7 +115,8 @@ def epos_serve(
     async def main() -> None:
         epos = await _open_handler(handler, db)
         try:
-            app_ = build_rest_app(epos, username=username, password=password)
+            app_ = build_rest_app(epos, username=username, password=password,
+                                  auth_throttle=auth_throttle)
             # uvicorn's own signal handling: Ctrl-C or SIGTERM lets requests in flight finish.
             server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_config=None,
                                                    log_level=log_level, access_log=False))

@@ -13,7 +13,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from dojo_epos.cli.common import ApiKey, ApiUrl, Reseller, SoftwareHouse, fail, out
+from dojo_epos.cli.common import (
+    ApiKey,
+    ApiUrl,
+    Password,
+    PasswordFile,
+    Reseller,
+    SoftwareHouse,
+    fail,
+    out,
+    password_from,
+)
 from dojo_epos.settings import DEFAULT_API_URL
 
 __all__ = ["api_call", "app", "client_for"]
@@ -101,12 +111,13 @@ Reference = Annotated[bool, typer.Option(
 
 @app.command("rest")
 def register_rest(
+    ctx: typer.Context,
     url: Annotated[str, typer.Option("--url", help="Your EPOS's base URL (Dojo appends /v1/...).")],
     username: Annotated[str, typer.Option(help="Basic-auth user Dojo will send.")],
-    password: Annotated[str, typer.Option(envvar="EPOS_PASSWORD", show_default=False,
-                                          help="Basic-auth password Dojo will send.")],
     api_key: ApiKey,
     software_house_id: SoftwareHouse,
+    password: Password = None,
+    password_file: PasswordFile = None,
     api_url: ApiUrl = DEFAULT_API_URL,
     reseller_id: Reseller = None,
     capability: Capabilities = None,
@@ -114,6 +125,7 @@ def register_rest(
     reference: Reference = False,
 ) -> None:
     """Register (replace) your REST capabilities."""
+    password = password_from(ctx, password, password_file)
     caps = chosen_capabilities(capability, handler, reference)
     with client_for(api_url, api_key, software_house_id, reseller_id) as client:
         result = api_call(lambda: client.put_rest_integration(url, caps, username=username,

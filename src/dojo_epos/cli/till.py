@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dojo_epos.cli.common import EposDb, fail, out, run
-from dojo_epos.settings import default_epos_db
+from dojo_epos.cli.common import ApiKey, ApiUrl, EposDb, Reseller, SoftwareHouse, fail, out, run
+from dojo_epos.settings import DEFAULT_API_URL, default_epos_db
 
 __all__ = ["app"]
 
@@ -122,3 +122,60 @@ def till_close(order_id: str, db: EposDb = None,
     _till(lambda d: till.close_order(d, order_id, settle_cash=cash), db)
 
 
+
+
+@app.command("refund")
+def till_refund(
+    order_id: str,
+    amount: Annotated[str, typer.Argument(help="How much to refund, e.g. 2.00.")],
+    api_key: ApiKey,
+    software_house_id: SoftwareHouse,
+    payment: Annotated[str | None, typer.Option(
+        "--payment", help="The payment intent to refund (default: the order's last card payment).")]
+    = None,
+    reason: Annotated[str | None, typer.Option(help="Why (refundReason).")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(
+        "--idempotency-key", help="Reuse a key to make a retry safe (default: a new one).")] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    reseller_id: Reseller = None,
+    db: EposDb = None,
+) -> None:
+    """Refund a card payment of an order through the Dojo API, as a till does."""
+    from dojo_epos.cli.payments import minor_units
+    from dojo_epos.cli.register import api_call, client_for
+    from dojo_epos.contract.errors import EposError
+    from dojo_epos.epos.reference import till
+    from dojo_epos.epos.reference.orders import load_order
+
+    minor = minor_units(amount)
+
+    async def read(database: Any) -> Any:
+        async with database.read() as conn:
+            return await load_order(conn, order_id)
+
+    async def main() -> Any:
+        database = await till.connect(db or default_epos_db())
+        try:
+            return await read(database)
+        finally:
+            await database.dispose()
+
+    try:
+        order = run(main())
+    except EposError as exc:
+        raise fail(f"{exc.error_type.value}: {exc.debug_message}", 1) from None
+    intents = [p.payment_intent_id for p in order.payments]
+    if not intents:
+        raise fail(f"order {order_id} has no card payment to refund", 1)
+    if payment is not None and payment not in intents:
+        raise fail(f"order {order_id} has no payment {payment}; it has {', '.join(intents)}", 1)
+    chosen = payment or intents[-1]
+    with client_for(api_url, api_key, software_house_id, reseller_id) as client:
+        refund = api_call(lambda: client.refund_payment_intent(
+            chosen, minor, idempotency_key=idempotency_key, reason=reason))
+        intent = api_call(lambda: client.get_payment_intent(chosen))
+    currency = intent.total_amount.currency_code
+    out.print(f"order {order_id}: refunded {minor / 100:.2f} {currency} of payment {chosen} "
+              f"(refund {refund.refund_id}); the intent shows {intent.refunded_amount / 100:.2f} of "
+              f"{intent.total_amount.value / 100:.2f} {currency} refunded, status "
+              f"{intent.status.value}", highlight=False)

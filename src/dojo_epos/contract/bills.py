@@ -20,6 +20,7 @@ from pydantic import (
     model_serializer,
 )
 
+from dojo_epos.contract.bounds import Text
 from dojo_epos.contract.wire import WS, WireModel, transport_of
 
 __all__ = [
@@ -96,45 +97,45 @@ class BillLineType(StrEnum):
 class BillImage(WireModel):
     """An SVG image, optionally aligned."""
 
-    svg_image: str
+    svg_image: Text
     align: Align | None = None
 
 
 class BillLogo(WireModel):
     """The merchant logo as SVG."""
 
-    svg_image: str
+    svg_image: Text
 
 
 class BillMerchantAddress(WireModel):
     """The merchant's postal address."""
 
-    address_lines: list[str]
-    postcode: str
+    address_lines: list[Text]
+    postcode: Text
 
 
 class BillMerchantEmailAddress(WireModel):
     """The merchant's e-mail address."""
 
-    email_address: str
+    email_address: Text
 
 
 class BillMerchantName(WireModel):
     """The merchant's trading name."""
 
-    name: str
+    name: Text
 
 
 class BillMerchantPhoneNumber(WireModel):
     """The merchant's phone number, as printed."""
 
-    phone_number: str
+    phone_number: Text
 
 
 class BillText(WireModel):
     """A line of text with a size, and optional alignment and bold face."""
 
-    value: str
+    value: Text
     size: Size
     align: Align | None = None
     bold: StrictBool | None = None
@@ -148,7 +149,7 @@ class BillURL(WireModel):
     transport in the serialization context (REST by default).
     """
 
-    url: str
+    url: Text
     show_qr: StrictBool | None = Field(
         default=None,
         validation_alias=AliasChoices("showQr", "showQR", "show_qr"),
@@ -182,8 +183,8 @@ class BillHorizontalLine(WireModel):
 class BillTaxNumber(WireModel):
     """A tax registration number, e.g. name "VAT" and the number."""
 
-    name: str
-    number: str
+    name: Text
+    number: Text
 
 
 # --- lines ----------------------------------------------------------------------------------------

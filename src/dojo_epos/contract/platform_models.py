@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from dojo_epos.contract.bounds import Instant, Text
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -45,29 +46,29 @@ class AuthType(StrEnum):
 class CapabilityRequest(WireModel):
     """A capability to register: its name (any accepted alias) and version, e.g. ``v1``."""
 
-    name: str
-    version: str
+    name: Text
+    version: Text
 
 
 class CapabilityResponse(WireModel):
     """A registered capability, as echoed back, with when it was last registered."""
 
-    name: str
-    version: str
-    updated_at: AwareDatetime
+    name: Text
+    version: Text
+    updated_at: Instant
 
 
 class RestBasicAuthRequest(WireModel):
     """The HTTP basic credentials Dojo should use against the EPOS."""
 
-    username: str
-    password: str = Field(repr=False)
+    username: Text
+    password: Text = Field(repr=False)
 
 
 class RestBasicAuthResponse(WireModel):
     """The registered basic-auth user name; the password is never returned."""
 
-    username: str
+    username: Text
 
 
 class RestAuthRequest(WireModel):
@@ -88,7 +89,7 @@ class RestAuthResponse(WireModel):
 class RestIntegrationRequest(WireModel):
     """PUT /epos/integrations/rest body: the EPOS base URL, capabilities and credentials."""
 
-    url: str
+    url: Text
     capabilities: list[CapabilityRequest]
     auth: RestAuthRequest
 
@@ -96,10 +97,10 @@ class RestIntegrationRequest(WireModel):
 class RestIntegrationResponse(WireModel):
     """A registered REST integration."""
 
-    url: str
+    url: Text
     capabilities: list[CapabilityResponse]
     auth: RestAuthResponse
-    created_at: AwareDatetime
+    created_at: Instant
 
 
 class WsIntegrationRequest(WireModel):
@@ -112,14 +113,14 @@ class WsIntegrationResponse(WireModel):
     """A registered WebSocket integration."""
 
     capabilities: list[CapabilityResponse]
-    created_at: AwareDatetime
+    created_at: Instant
 
 
 class DojoManagedIntegrationResponse(WireModel):
     """An integration Dojo runs on the account's behalf."""
 
     capabilities: list[CapabilityResponse]
-    created_at: AwareDatetime
+    created_at: Instant
 
 
 class AllIntegrationsResponse(WireModel):
@@ -141,19 +142,19 @@ class PosEventType(StrEnum):
 class OrderEvent(WireModel):
     """The order that changed."""
 
-    order_id: str
+    order_id: Text
 
 
 class PartyEvent(WireModel):
     """The party that changed."""
 
-    party_id: str
+    party_id: Text
 
 
 class ReservationEvent(WireModel):
     """The reservation that changed."""
 
-    reservation_id: str
+    reservation_id: Text
 
 
 PosEvent = OrderEvent | PartyEvent | ReservationEvent

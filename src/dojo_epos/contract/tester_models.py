@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StrictBool
+from pydantic import Field, StrictBool, field_validator
 
+from dojo_epos.contract.bounds import Instant, Text, is_text
 from dojo_epos.contract.wire import WireModel
 
 __all__ = [
@@ -43,25 +44,34 @@ class Status(StrEnum):
 class Param(WireModel):
     """A parameter a flow takes; ``default`` is a string whatever the type (spec defect #39)."""
 
-    name: str
-    type: str
+    name: Text
+    type: Text
     required: StrictBool
-    description: str
-    default: str | None = None
+    description: Text
+    default: Text | None = None
 
 
 class FlowDescription(WireModel):
     """A flow the tester can run, and its parameters."""
 
-    name: str
+    name: Text
     params: list[Param] = Field(default_factory=list)
 
 
 class RunFlowRequest(WireModel):
     """POST /flows body: the flow's name and its parameter values."""
 
-    flow: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    flow: Text
+    params: dict[Text, Any] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _values_are_text(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # The values reach EPOSes and the flow's report: the same text rule as every field.
+        for name, value in params.items():
+            if isinstance(value, str) and not is_text(value):
+                raise ValueError(f"params.{name}: text must not hold NUL or a lone surrogate")
+        return params
 
 
 class SingleCallRequest(WireModel):
@@ -84,19 +94,19 @@ REQUEST_LINE, REPLY_LINE = "request: ", "reply: "
 class StepResult(WireModel):
     """One step of a flow run, with human-readable details."""
 
-    name: str
+    name: Text
     status: Status
-    started_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
-    additional_information: list[str] = Field(default_factory=list)
+    started_at: Instant
+    finished_at: Instant | None = None
+    additional_information: list[Text] = Field(default_factory=list)
 
 
 class FlowResult(WireModel):
     """A flow run: overall status and its steps. ``flowID`` keeps the spec's spelling."""
 
     flow_id: Annotated[str, Field(pattern=_UUID_PATTERN)] = Field(alias="flowID")
-    flow_name: str
+    flow_name: Text
     status: Status
-    started_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
+    started_at: Instant
+    finished_at: Instant | None = None
     steps: list[StepResult] = Field(default_factory=list)

@@ -17,6 +17,7 @@ matches no route or method gets the same shape, never an HTML page.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
@@ -31,23 +32,33 @@ from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.http.common import EXCEPTION_HANDLERS
 from dojo_epos.platform.http.events import events_routes
+from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
 from dojo_epos.platform.http.payments import payments_routes
 from dojo_epos.platform.http.registry import registry_routes
 from dojo_epos.platform.http.socket import socket_route
 from dojo_epos.platform.http.tester import tester_routes
+from dojo_epos.serving import HTTP_PROTOCOL
 from dojo_epos.settings import default_platform_db
 
 __all__ = ["Platform", "PlatformSettings", "build_platform_app", "serve_platform"]
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "service": "dojo-epos platform", "version": __version__})
+def _healthz(platform: Platform) -> Route:
+    async def healthz(request: Request) -> Response:
+        health = platform.health()
+        body = {"status": "ok" if health["ok"] else "unavailable", "service": "dojo-epos platform",
+                "version": __version__, "bus": health["bus"], "worker": health["worker"]}
+        if not health["ok"]:
+            body["message"] = f"the message bus ({health['bus']}) is unavailable"
+        return JSONResponse(body, status_code=200 if health["ok"] else 503)
+
+    return Route("/healthz", healthz, methods=["GET"])
 
 
 def platform_routes(platform: Platform) -> list[BaseRoute]:
     """Every route of the platform, each given the services it uses."""
     return [
-        Route("/healthz", _healthz, methods=["GET"]),
+        _healthz(platform),
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
         *payments_routes(platform.payments, platform.keys),
@@ -55,6 +66,7 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         *tester_routes(platform.tester, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
+                          router=platform.router,
                           tester=platform.tester, keys=platform.keys),
     ]
 
@@ -86,9 +98,10 @@ def build_platform_app(
     return app
 
 
-def uvicorn_config(app: Starlette, host: str, port: int, settings: PlatformSettings,
+def uvicorn_config(app: Any, host: str, port: int, settings: PlatformSettings,
                    **options: Any) -> uvicorn.Config:
     """A uvicorn config for the platform app, with the keepalive ping settings applied."""
+    options.setdefault("http", HTTP_PROTOCOL)  # a WebSocket upgrade with too many headers: 431
     return uvicorn.Config(
         app, host=host, port=port, ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout, **options)
@@ -104,11 +117,23 @@ async def serve_platform(
     ping_interval: float | None = 20.0,
     log_level: str = "info",
     extra_routes: Iterable[BaseRoute] = (),
+    allowed_hosts: Sequence[str] = (),
+    bus_url: str | None = None,
+    bus_namespace: str = "dojo-epos",
+    worker_id: str | None = None,
+    sockets: Sequence[socket.socket] | None = None,
 ) -> None:
-    """Serve the local platform until interrupted (what ``dojo-epos platform serve`` runs)."""
+    """Serve the local platform until interrupted (what ``dojo-epos platform serve`` runs).
+
+    Requests naming a Host other than ``host``, a loopback name or one of ``allowed_hosts`` are
+    refused (DNS rebinding: :mod:`.http.hosts`). ``sockets``: already listening sockets to serve
+    on instead of binding ``host:port`` (the workers of :func:`~.workers.serve_workers` share one).
+    """
     settings = PlatformSettings(
         db_url=db_url or default_platform_db(), allowed_keys=tuple(api_keys),
-        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval)
-    app = build_platform_app(settings, extra_routes=extra_routes)
+        call_timeout=call_timeout, ping_interval=ping_interval, ping_timeout=ping_interval,
+        bus_url=bus_url, bus_namespace=bus_namespace, worker_id=worker_id)
+    app = HostGuard(build_platform_app(settings, extra_routes=extra_routes),
+                    allowed_hosts_for(host, allowed_hosts))
     server = uvicorn.Server(uvicorn_config(app, host, port, settings, log_level=log_level))
-    await server.serve()
+    await server.serve(sockets=list(sockets) if sockets is not None else None)

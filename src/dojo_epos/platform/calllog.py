@@ -4,13 +4,16 @@ The ring is current at once (the dashboard and the benchmarks read it). The data
 written by a background task in batches: a write per call on the caller's path cost more than the
 call itself. Under overload (the writer behind by :data:`LOG_QUEUE_SIZE` entries) an entry is not
 persisted but counted in :attr:`CallLog.dropped`: the log is a record, never worth slowing calls.
-Neither copy ever holds a registration password or an API key.
+Neither copy ever holds a registration password or an API key, and neither holds more than
+:data:`MAX_LOGGED_BYTES` of one call's request or reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 from collections import deque
 from typing import Any
@@ -19,13 +22,31 @@ from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.store import Store
 
-__all__ = ["LOG_QUEUE_SIZE", "CallLog"]
+__all__ = ["LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
 
 #: Call-log entries waiting to be written before new ones are dropped (and counted).
 LOG_QUEUE_SIZE = 10_000
 _BATCH = 200
+
+
+#: Most of one call's request or reply the log keeps (and the dashboard shows), as JSON text.
+MAX_LOGGED_BYTES = 16 * 1024
+
+
+def bounded(value: Any, limit: int = MAX_LOGGED_BYTES) -> Any:
+    """``value``, or when its JSON is longer than ``limit`` a note with its size and an excerpt."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    if len(text) <= limit:
+        return value
+    return {"truncated": True, "jsonBytes": len(text.encode("utf-8", "replace")),
+            "excerpt": text[: min(limit, 2000)]}
 
 
 class CallLog:
@@ -47,11 +68,14 @@ class CallLog:
         return found[:limit]
 
     def record(self, scope: Scope, outcome: InvocationResult) -> None:
-        """Add one call: to the ring now, to the database soon."""
+        """Add one call: to the ring now, to the database soon (request and reply bounded)."""
+        request, reply = bounded(outcome.request), bounded(outcome.reply)
+        if request is not outcome.request or reply is not outcome.reply:
+            outcome = dataclasses.replace(outcome, request=request, reply=reply)
         self._ring.append((scope, outcome))
         entry = {"capability": outcome.capability, "transport": outcome.transport,
                  "outcome": outcome.outcome, "detail": outcome.detail,
-                 "request": outcome.request, "reply": outcome.reply,
+                 "request": request, "reply": reply,
                  "duration_ms": outcome.duration_ms, "started_at": outcome.started_at,
                  "expected": outcome.expected}
         if self._queue is None:

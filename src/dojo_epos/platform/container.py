@@ -9,6 +9,7 @@ ones. Nothing here knows HTTP: :mod:`dojo_epos.platform.app` puts routes on top 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,19 +18,24 @@ import httpx
 from pydantic import BaseModel
 
 from dojo_epos.contract.models import RequestHeaders
-from dojo_epos.platform.accounts import KeyPolicy, Scope
+from dojo_epos.platform.accounts import Environment, KeyPolicy, Scope
+from dojo_epos.platform.bus import Bus, make_bus
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
-from dojo_epos.platform.invoke import Invoker
+from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import DAY, RETRY_DELAYS, Payments
 from dojo_epos.platform.payments.recorder import PaymentRecorder
 from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.routing import Router, new_worker_id
 from dojo_epos.platform.store import Store
 from dojo_epos.platform.tester.service import TesterService
 from dojo_epos.settings import default_platform_db
 
 __all__ = ["Platform", "PlatformSettings"]
+
+#: Broadcast when a scope's registrations change, so other workers drop their cached copy.
+REGISTRY_SUBJECT = "registry"
 
 
 @dataclass
@@ -53,6 +59,23 @@ class PlatformSettings:
     """httpx transport for REST calls to EPOSes (tests: ``httpx.ASGITransport(app)``)."""
     flow_timeout: float = 300.0
     """Seconds a tester flow may run in all; past it the flow is TIMED_OUT."""
+    bus_url: str | None = None
+    """The bus between workers: None or ``memory`` (one process, the default) or
+    ``nats://host:port`` (several workers or machines sharing ``db_url``)."""
+    bus_namespace: str = "dojo-epos"
+    """The prefix of every subject on NATS: platforms sharing one NATS server keep apart by it."""
+    bus: Bus | None = None
+    """A bus instance to use instead of ``bus_url`` (tests: one MemoryBus shared by two platforms)."""
+    worker_id: str | None = None
+    """This worker's name on the bus and the dashboard (default: host, pid and a random suffix)."""
+    route_local_first: bool = True
+    """Call a socket this worker holds directly; False sends even those through the bus (tests)."""
+    registry_cache_ttl: float | None = None
+    """Seconds a cached registration lives; default: forever on the memory bus, 5 s on NATS
+    (other workers' changes arrive as bus notices; this bounds a notice lost while it was down)."""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    """Largest REST reply body read from an EPOS; a larger one is a ReplyTooLarge failure (the
+    WebSocket's frame limit is the same figure)."""
     settle_after: float = DAY
     """Seconds from a payment's capture to its settlement (after which it can only be refunded)."""
     webhook_retry_delays: Sequence[float] = RETRY_DELAYS
@@ -66,10 +89,18 @@ class Platform:
         self.settings = settings or PlatformSettings()
         self.keys = KeyPolicy(self.settings.allowed_keys)
         self.store = Store(self.settings.db_url)
-        self.registry = Registry(self.store)
+        self.bus = self.settings.bus or make_bus(self.settings.bus_url,
+                                                 namespace=self.settings.bus_namespace)
+        ttl = self.settings.registry_cache_ttl
+        self.registry = Registry(self.store, cache_ttl=5.0 if ttl is None and self.bus.distributed
+                                 else ttl)
         self.gateway = Gateway(call_timeout=self.settings.call_timeout)
-        self.invoker = Invoker(self.registry, self.gateway, self.store,
+        self.router = Router(self.gateway, self.bus,
+                             worker_id=self.settings.worker_id or new_worker_id(),
+                             local_first=self.settings.route_local_first)
+        self.invoker = Invoker(self.registry, self.router, self.store,
                                call_timeout=self.settings.call_timeout,
+                               max_reply_bytes=self.settings.max_reply_bytes,
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
         self.events = Events(self.store)
@@ -77,18 +108,52 @@ class Platform:
                                  retry_delays=self.settings.webhook_retry_delays)
         self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,
-                                    flow_timeout=self.settings.flow_timeout, payments=self.payments)
+                                    flow_timeout=self.settings.flow_timeout, payments=self.payments,
+                                    bus=self.bus)
+        self._registry_notices: Any = None
 
     async def start(self) -> None:
-        """Create missing tables (also done lazily on first use)."""
+        """Create missing tables (also done lazily on first use) and join the bus."""
         await self.store.start()
         await self.payments.start()
+        if self._registry_notices is not None:
+            return
+        await self.router.start()
+        self.registry.on_change = self._announce_registration
+        self._registry_notices = await self.bus.subscribe(REGISTRY_SUBJECT, self._registration_changed)
+
+    async def _announce_registration(self, scope: Scope) -> None:
+        payload = {"environment": scope.environment.value, "key": scope.key_fingerprint,
+                   "softwareHouseId": scope.software_house_id, "worker": self.router.worker_id}
+        await self.bus.publish(REGISTRY_SUBJECT, json.dumps(payload).encode())
+
+    async def _registration_changed(self, payload: bytes) -> None:
+        try:
+            data = json.loads(payload)
+            scope = Scope(Environment(data["environment"]), str(data["key"]),
+                          str(data["softwareHouseId"]))
+        except (ValueError, KeyError, TypeError):
+            self.registry.invalidate()
+            return
+        self.registry.invalidate(scope)
+
+    def health(self) -> dict[str, Any]:
+        """What ``/healthz`` reports: ``ok`` is False when the bus is down."""
+        return {"ok": self.bus.connected, "bus": self.bus.name, "busConnected": self.bus.connected,
+                "worker": self.router.worker_id}
 
     async def close(self) -> None:
         await self.tester.close()
         await self.payments.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
+        self.invoker.recorder.close()
+        if self._registry_notices is not None:
+            await self._registry_notices.stop()
+            self._registry_notices = None
+        await self.router.close()
+        if self.settings.bus is None:  # a bus handed in belongs to whoever made it
+            await self.bus.close()
         await self.store.close()
 
     async def invoke(

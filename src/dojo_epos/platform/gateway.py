@@ -22,10 +22,12 @@ close). The ASGI endpoint that authenticates, accepts and reads frames is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +35,7 @@ from typing import Any, Protocol
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result
 from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.faults import Fault, FaultKind
 from dojo_epos.platform.store import utc_now
 
 __all__ = [
@@ -143,24 +146,47 @@ class EposSession:
                 await self.websocket.send_text(text)
 
     async def call(self, method: str, params: dict[str, Any] | None,
-                   timeout: float) -> Result | ErrorReply:
-        """Send one request and wait for its reply (or raise CallTimedOut / ConnectionLost)."""
+                   timeout: float, faults: Sequence[Fault] = ()) -> Result | ErrorReply:
+        """Send one request and wait for its reply (or raise CallTimedOut / ConnectionLost).
+
+        ``faults`` (from the scope's :class:`~.faults.FaultBook`) are acted out on this call.
+        """
         if self.closed:
             raise ConnectionLost("the socket is closed")
+        kinds = {f.kind: f for f in faults}
+        for fault in faults:
+            if fault.kind is FaultKind.DELAY:
+                await asyncio.sleep(fault.seconds())
+        for kind in (FaultKind.DROP_BEFORE_SEND, FaultKind.CLOSE):
+            if kind in kinds:
+                fault = kinds[kind]
+                await self.close(fault.close_code or 1011, "fault injected")
+                raise ConnectionLost(f"{fault.describe()}: the socket was closed before sending")
         future: asyncio.Future[Result | ErrorReply] = asyncio.get_running_loop().create_future()
         async with self._send_lock:
             request_id = self.peer.send_request(method, params)
             self._pending[request_id] = future
             self._count("requests_sent")
             try:
-                for text in self.peer.data_to_send():
+                texts = self.peer.data_to_send()
+                if FaultKind.NEVER_ANSWER in kinds:
+                    texts = []  # swallowed: the call runs into its time-out
+                elif FaultKind.DELIVER_TWICE in kinds:
+                    texts = [*texts, *texts]  # the same frame, the same id, twice
+                for text in texts:
                     await self.websocket.send_text(text)
             except Exception as exc:  # any send failure means the socket is gone
                 self._pending.pop(request_id, None)
                 self.peer.forget(request_id)
                 raise ConnectionLost(f"sending failed: {type(exc).__name__}") from None
+        if FaultKind.DROP_AFTER_SEND in kinds:
+            await self.close(1011, "fault injected")
         try:
-            return await asyncio.wait_for(future, timeout)
+            reply = await asyncio.wait_for(future, timeout)
+            if FaultKind.RESEND_NEW_ID in kinds:  # as after a lost reply: a new id, the same params
+                with contextlib.suppress(ConnectionLost, CallTimedOut):
+                    await self.call(method, params, timeout)
+            return reply
         except TimeoutError:
             self._count("timeouts")
             self._expired.append(request_id)
@@ -240,6 +266,9 @@ class Gateway:
         self.accepted = 0
         self.refused = 0
         self._live: dict[Scope, EposSession] = {}
+        #: Told of every socket attached and detached (the router puts them on the bus).
+        self.on_attach: Callable[[EposSession], Awaitable[None]] | None = None
+        self.on_detach: Callable[[EposSession], None] | None = None
 
     def connection(self, scope: Scope) -> EposSession | None:
         return self._live.get(scope)
@@ -258,12 +287,13 @@ class Gateway:
         }
 
     async def call(self, scope: Scope, method: str, params: dict[str, Any] | None,
-                   timeout: float | None = None) -> Result | ErrorReply:
+                   timeout: float | None = None, faults: Sequence[Fault] = ()) -> Result | ErrorReply:
         """Call ``method`` on the scope's live socket (NotConnected if there is none)."""
         conn = self._live.get(scope)
         if conn is None or conn.closed:
             raise NotConnected(f"no EPOS socket is connected for {scope}")
-        return await conn.call(method, params, self.call_timeout if timeout is None else timeout)
+        return await conn.call(method, params, self.call_timeout if timeout is None else timeout,
+                               faults)
 
     async def attach(self, websocket: TextSocket, caller: Caller, client: str = "") -> EposSession:
         """Make an accepted socket the scope's live one; an older one is closed as replaced."""
@@ -275,6 +305,8 @@ class Gateway:
         if previous is not None:
             log.info("%s: a newer socket replaces the one from %s", caller.scope, previous.client)
             await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+        if self.on_attach is not None:
+            await self.on_attach(conn)
         return conn
 
     def detach(self, conn: EposSession) -> None:
@@ -283,6 +315,8 @@ class Gateway:
         if self._live.get(conn.scope) is conn:
             del self._live[conn.scope]
         log.info("%s: EPOS socket from %s closed", conn.scope, conn.client)
+        if self.on_detach is not None:
+            self.on_detach(conn)
 
     def refuse(self) -> None:
         """Count a handshake refused before it reached the gateway (bad key, headers)."""

@@ -12,6 +12,8 @@
 
 When both transports registered a capability, the WebSocket is used while its socket is connected and
 REST otherwise: a connected socket is the EPOS's live channel, and REST still works when it drops.
+The socket may be held by another worker: the :class:`~.routing.Router` reaches it over the bus, and
+when no worker holds it the call falls back to REST.
 
 The answer is an :class:`~.outcome.InvocationResult`: the validated result model, or a typed
 failure (:class:`~.outcome.Failure`). A reply that is an array of pages where the catalogue row
@@ -23,9 +25,10 @@ Every call is recorded, with its request, reply, duration and outcome, in the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -33,20 +36,33 @@ from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import Capability, UnknownCapability, lookup
 from dojo_epos.contract.errors import EposError, ErrorType, describe_validation_error
-from dojo_epos.contract.jsonrpc import JSONRPC_VERSION, Result
+from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES, JSONRPC_VERSION, Result, loads_strict
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
-from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, Gateway, NotConnected
+from dojo_epos.platform.egress import guarded_transport
+from dojo_epos.platform.faults import Fault, FaultBook, FaultKind
+from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
+from dojo_epos.platform.recording import Recorder
 from dojo_epos.platform.registry import REST, WS, Registry, rest_base
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["CallObserver", "Invoker"]
+__all__ = ["DEFAULT_MAX_REPLY_BYTES", "CallObserver", "Invoker"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
+
+
+#: Largest REST reply read from an EPOS: the WebSocket frame limit, so both transports agree.
+DEFAULT_MAX_REPLY_BYTES = DEFAULT_MAX_FRAME_BYTES
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
 
 
 #: Told of every successful call with the params sent (e.g. the payments service, which creates
@@ -94,16 +110,21 @@ class Invoker:
     an in-process EPOS. ``ring_size`` bounds the in-memory call log.
     """
 
-    def __init__(self, registry: Registry, gateway: Gateway, store: Store, *,
+    def __init__(self, registry: Registry, router: Router, store: Store, *,
                  call_timeout: float = 10.0, http_transport: httpx.AsyncBaseTransport | None = None,
-                 ring_size: int = 500) -> None:
+                 ring_size: int = 500, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self.registry = registry
-        self.gateway = gateway
+        self.max_reply_bytes = max_reply_bytes
+        self.router = router
         self.call_timeout = call_timeout
         self.calls = CallLog(store, ring_size=ring_size)
         self._http_transport = http_transport
         self._http: httpx.AsyncClient | None = None
         self.observers: list[CallObserver] = []
+        #: Scopes being recorded to a file (``dojo-epos record``; see :mod:`.recording`).
+        self.recorder = Recorder()
+        #: Faults on demand, per scope (off by default; see :mod:`.faults`).
+        self.faults = FaultBook()
 
     def set_http_transport(self, transport: httpx.AsyncBaseTransport | None) -> None:
         """Use another transport for REST calls from now on (the old client is dropped)."""
@@ -112,7 +133,8 @@ class Invoker:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._http_transport,
+            # Real calls connect through the address guard (:mod:`.egress`), checked at call time.
+            self._http = httpx.AsyncClient(transport=self._http_transport or guarded_transport(),
                                            timeout=self.call_timeout, follow_redirects=False)
         return self._http
 
@@ -157,19 +179,31 @@ class Invoker:
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
+        wire: dict[str, Any] = {}
+        faults: list[Fault] = []
         try:
             try:
                 capability = lookup(capability_name)
             except UnknownCapability:
                 raise _Stop(Failure.NOT_REGISTERED,
                             f"{capability_name!r} is not a capability of the contract") from None
-            chosen, registration = await self._choose(scope, capability, transport)
+            chosen, registration, fallback = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
+            faults = self.faults.for_call(scope, capability.name, chosen)
             if chosen == WS:
-                await self._call_ws(scope, capability, wire, timeout, outcome)
+                try:
+                    await self._call_ws(scope, capability, wire, timeout, outcome, faults)
+                except _Stop as stop:
+                    if stop.failure is not Failure.NOT_CONNECTED or fallback is None:
+                        raise
+                    # No worker holds the socket after all: REST, as when it is known to be down.
+                    outcome.transport, outcome.request = REST, None
+                    wire = self._params(capability, params, headers, REST, validate)
+                    await self._call_rest(capability, fallback, wire, validate, timeout, outcome)
             else:
-                await self._call_rest(capability, registration, wire, validate, timeout, outcome)
+                await self._call_rest(capability, registration, wire, validate, timeout, outcome,
+                                      faults)
             outcome.ok = True
         except _Stop as stop:
             outcome.failure, outcome.detail = stop.failure, stop.detail
@@ -177,7 +211,11 @@ class Invoker:
             expected = expect_error if isinstance(expect_error, tuple) else (expect_error,)
             outcome.expected = stop.error is not None and stop.error.error_type in expected
         outcome.duration_ms = (time.perf_counter() - started) * 1000
+        if faults:  # every injected fault shows in the call log
+            injected = "; ".join(f.describe() for f in faults)
+            outcome.detail = f"{injected} | {outcome.detail}" if outcome.detail else injected
         await self._record(scope, outcome)
+        self.recorder.record(scope, outcome, wire)
         if outcome.ok:
             for observer in self.observers:
                 try:
@@ -187,7 +225,9 @@ class Invoker:
         return outcome
 
     async def _choose(self, scope: Scope, capability: Capability,
-                      forced: str | None) -> tuple[str, Registration]:
+                      forced: str | None) -> tuple[str, Registration, Registration | None]:
+        """The transport, its registration, and the REST one to fall back on when the socket
+        turns out to be held by no worker (None when there is no such fallback)."""
         offering = await self.registry.offering(scope, capability)
         if forced is not None:
             if forced not in offering:
@@ -196,15 +236,12 @@ class Invoker:
             chosen = forced
         elif not offering:
             raise _Stop(Failure.NOT_REGISTERED, f"{capability.name} is not registered")
-        elif WS in offering and (REST not in offering or self.gateway.connection(scope)):
-            chosen = WS
         else:
-            chosen = REST
-        if chosen == WS and self.gateway.connection(scope) is None:
-            raise _Stop(Failure.NOT_CONNECTED,
-                        f"{capability.name} is registered over the WebSocket, "
-                        "but no EPOS socket is connected")
-        return chosen, offering[chosen]
+            # The WebSocket whenever registered: the router finds the socket on whichever worker
+            # holds it, and when none does the call falls back to REST (if registered too).
+            chosen = WS if WS in offering else REST
+        fallback = offering.get(REST) if chosen == WS and forced is None else None
+        return chosen, offering[chosen], fallback
 
     @staticmethod
     def _params(capability: Capability, params: Mapping[str, Any] | BaseModel | None,
@@ -229,14 +266,17 @@ class Invoker:
         return wire
 
     async def _call_ws(self, scope: Scope, capability: Capability, wire: dict[str, Any],
-                       timeout: float | None, outcome: InvocationResult) -> None:
+                       timeout: float | None, outcome: InvocationResult,
+                       faults: Sequence[Fault] = ()) -> None:
         envelope: dict[str, Any] = {"jsonrpc": JSONRPC_VERSION, "method": capability.rpc_method,
                                     "params": wire}
         outcome.request = envelope
         try:
-            reply = await self.gateway.call(scope, capability.rpc_method, wire, timeout)
-        except NotConnected as exc:
-            raise _Stop(Failure.NOT_CONNECTED, str(exc)) from None
+            reply = await self.router.call(scope, capability.rpc_method, wire, timeout, faults)
+        except NotConnected:
+            raise _Stop(Failure.NOT_CONNECTED,
+                        f"{capability.name} is registered over the WebSocket, "
+                        "but no EPOS socket is connected") from None
         except CallTimedOut as exc:
             envelope["id"] = exc.request_id
             raise _Stop(Failure.TIMED_OUT, f"{capability.rpc_method}: {exc}") from None
@@ -252,7 +292,7 @@ class Invoker:
 
     async def _call_rest(self, capability: Capability, registration: Registration,
                          wire: dict[str, Any], validate: bool, timeout: float | None,
-                         outcome: InvocationResult) -> None:
+                         outcome: InvocationResult, faults: Sequence[Fault] = ()) -> None:
         try:
             request = rest_request_for(capability, wire)
         except EposError as exc:
@@ -273,20 +313,38 @@ class Invoker:
         if body is not None:
             outcome.request["body"] = body
         limit = self.call_timeout if timeout is None else timeout
+        for fault in faults:
+            if fault.kind is FaultKind.REST_DELAY:
+                await asyncio.sleep(fault.seconds())
+            elif fault.kind is FaultKind.REST_RESET:
+                raise _Stop(Failure.TRANSPORT_ERROR,
+                            f"{method} {url}: ConnectError: connection reset by peer")
+            elif fault.kind is FaultKind.REST_RETRY_AFTER_TIMEOUT:
+                # Dojo gave up waiting on this one and sends it again; the first answer is lost.
+                with contextlib.suppress(httpx.HTTPError, _TooLarge, TimeoutError):
+                    await asyncio.wait_for(self._send(
+                        method, url, body, request_headers,
+                        httpx.BasicAuth(registration.username or "", registration.password or ""),
+                        limit), limit)
         try:
             # httpx's timeouts are per phase (connect, each read...), and an in-process transport
             # ignores them; the whole call is bounded here so a slow-dripping EPOS cannot hold a
             # caller past the call time-out.
-            response = await asyncio.wait_for(self._client().request(
-                method, url, json=body, headers=request_headers,
-                auth=httpx.BasicAuth(registration.username or "", registration.password or ""),
-                timeout=limit), limit)
+            response, content = await asyncio.wait_for(self._send(
+                method, url, body, request_headers,
+                httpx.BasicAuth(registration.username or "", registration.password or ""),
+                limit), limit)
+        except _TooLarge as exc:
+            outcome.reply = {"status": exc.status, "body": None}
+            raise _Stop(Failure.REPLY_TOO_LARGE,
+                        f"{method} {url}: the reply is larger than {self.max_reply_bytes} bytes "
+                        "(max_reply_bytes); not read") from None
         except (httpx.TimeoutException, TimeoutError):
             raise _Stop(Failure.TIMED_OUT, f"{method} {url}: no answer in time") from None
         except httpx.HTTPError as exc:
             raise _Stop(Failure.TRANSPORT_ERROR,
                         f"{method} {url}: {type(exc).__name__}: {exc}") from None
-        data, is_json = _body_of(response)
+        data, is_json = _body_of(content)
         outcome.reply = {"status": response.status_code, "body": data}
         if response.is_success:
             if not is_json:
@@ -295,6 +353,23 @@ class Invoker:
         else:
             error = EposError.from_wire(data, status=response.status_code)
             raise _Stop(Failure.EPOS_ERROR, f"HTTP {response.status_code}: {error}", error=error)
+
+    async def _send(self, method: str, url: str, body: Any, headers: dict[str, str],
+                    auth: httpx.Auth, timeout: float) -> tuple[httpx.Response, bytes]:
+        """Send the request; read at most ``max_reply_bytes`` of the reply (else _TooLarge)."""
+        async with self._client().stream(method, url, json=body, headers=headers, auth=auth,
+                                         timeout=timeout) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_reply_bytes:
+                raise _TooLarge(response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    raise _TooLarge(response.status_code)
+                chunks.append(chunk)
+        return response, b"".join(chunks)
 
     async def _record(self, scope: Scope, outcome: InvocationResult) -> None:
         if outcome.ok:
@@ -306,12 +381,12 @@ class Invoker:
         self.calls.record(scope, outcome)
 
 
-def _body_of(response: httpx.Response) -> tuple[Any, bool]:
+def _body_of(content: bytes) -> tuple[Any, bool]:
     """The body as JSON (and True), ``{}`` for an empty body (DeletePartyById has no schema), or
     a text excerpt (and False)."""
-    if not response.content.strip():
+    if not content.strip():
         return {}, True
     try:
-        return response.json(), True
-    except ValueError:
-        return response.text[:2000], False
+        return loads_strict(content.decode("utf-8")), True
+    except (ValueError, RecursionError):
+        return content[:2000].decode("utf-8", "replace"), False

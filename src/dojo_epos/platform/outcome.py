@@ -32,6 +32,8 @@ class Failure(StrEnum):
     """No answer within the call time-out."""
     TRANSPORT_ERROR = "TransportError"
     """The HTTP request or the socket failed (refused, reset, closed mid-call)."""
+    REPLY_TOO_LARGE = "ReplyTooLarge"
+    """The EPOS's reply is larger than the platform reads (``max_reply_bytes``)."""
     EPOS_ERROR = "EposErrorReply"
     """The EPOS answered with an EPOSError (in :attr:`InvocationResult.error`)."""
     SCHEMA_VIOLATION = "SchemaViolation"

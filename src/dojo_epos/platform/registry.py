@@ -18,9 +18,9 @@ never returned or logged. The routes are in :mod:`dojo_epos.platform.http.regist
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,10 +47,11 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationResponse,
 )
 from dojo_epos.platform.accounts import Caller, Scope
+from dojo_epos.platform.egress import refused_host
 from dojo_epos.platform.errors import ApiError
 from dojo_epos.platform.store import Registration, Store
 
-__all__ = ["REST", "WS", "Registry", "refused_host", "rest_base"]
+__all__ = ["REST", "WS", "Registry", "rest_base"]
 
 log = logging.getLogger("dojo_epos.platform.registry")
 
@@ -88,37 +89,6 @@ def rest_base(url: str) -> tuple[str, bool]:
     if "{" in path or "}" in path:
         raise ValueError("url holds a {...} template outside a /v1/ path; register the base URL")
     return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}", cut
-
-
-#: Host names of cloud metadata services (SSRF targets), refused whatever they resolve to.
-_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
-                             "instance-data", "instance-data.ec2.internal"})
-
-
-def refused_host(host: str) -> str | None:
-    """Why the platform refuses to call ``host``, or None.
-
-    The local platform calls whatever URL an EPOS registers, so a registration must not turn it
-    into a way to reach what only the machine itself should: link-local addresses (169.254.0.0/16,
-    where cloud metadata services such as 169.254.169.254 live, and fe80::/10), the unspecified
-    address, multicast, and the metadata host names. Loopback and private addresses stay allowed:
-    an EPOS under development runs on this machine or the shop's LAN. Host names are not resolved
-    here (what a name resolves to can change after registration).
-    """
-    name = host.strip("[]").rstrip(".").lower()
-    if name in _METADATA_HOSTS:
-        return f"a cloud metadata host ({name})"
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_link_local:
-        return f"a link-local address ({address})"
-    if address.is_unspecified or address.is_multicast:
-        return f"an address no EPOS can have ({address})"
-    return None
 
 
 def _validate(model: type[BaseModel], body: Any) -> Any:
@@ -184,20 +154,41 @@ def ws_response(registration: Registration) -> WsIntegrationResponse:
 class Registry:
     """Registrations of every scope, kept in the platform database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, cache_ttl: float | None = None) -> None:
         self.store = store
         # Every invocation asks which registration offers a capability; reading the database
-        # each time capped invocations at a few hundred a second. The local platform is one
-        # process (its gateway holds the sockets), so what this registry wrote is what is stored:
-        # the cache is filled on first use and dropped on every PUT of the scope.
-        self._cache: dict[Scope, list[Registration]] = {}
+        # each time capped invocations at a few hundred a second. So the cache is filled on first
+        # use and dropped on every PUT of the scope. In one process that is exact. With several
+        # workers another one may have written: ``on_change`` tells them (the container sends it
+        # over the bus, and they call :meth:`invalidate`), and ``cache_ttl`` bounds how long an
+        # entry lives in case such a notice is lost (the bus was down when it was sent).
+        self.cache_ttl = cache_ttl
+        self.on_change: Callable[[Scope], Awaitable[None]] | None = None
+        self._cache: dict[Scope, tuple[float, list[Registration]]] = {}
 
     async def registrations(self, scope: Scope) -> list[Registration]:
         """The scope's registrations (cached; see ``__init__``)."""
+        now = time.monotonic()
         cached = self._cache.get(scope)
-        if cached is None:
-            cached = self._cache[scope] = await self.store.registrations(scope)
-        return cached
+        if cached is None or (self.cache_ttl is not None and now - cached[0] > self.cache_ttl):
+            cached = self._cache[scope] = (now, await self.store.registrations(scope))
+        return cached[1]
+
+    def invalidate(self, scope: Scope | None = None) -> None:
+        """Forget the cached registrations of ``scope`` (of every scope when None)."""
+        if scope is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(scope, None)
+
+    async def _changed(self, scope: Scope) -> None:
+        self._cache.pop(scope, None)
+        if self.on_change is not None:
+            try:
+                await self.on_change(scope)
+            except Exception:  # the registration is stored; other workers' caches expire
+                log.warning("%s: could not tell the other workers of the new registration",
+                            scope, exc_info=True)
 
     async def capability_names(self, scope: Scope, transport: str | None = None) -> set[str]:
         """Canonical names of the capabilities the scope registered (on ``transport``, or any).
@@ -231,7 +222,7 @@ class Registry:
         saved = await self.store.replace_registration(
             caller.scope, REST, pairs, url=request.url.strip(), username=basic.username,
             password=basic.password, reseller_id=caller.reseller_id)
-        self._cache.pop(caller.scope, None)
+        await self._changed(caller.scope)
         log.info("%s registered %d REST capabilities at %s as user %s", caller.scope,
                  len(pairs), request.url, basic.username)
         return rest_response(saved)
@@ -242,7 +233,7 @@ class Registry:
         self._cache.pop(caller.scope, None)
         saved = await self.store.replace_registration(
             caller.scope, WS, pairs, reseller_id=caller.reseller_id)
-        self._cache.pop(caller.scope, None)
+        await self._changed(caller.scope)
         log.info("%s registered %d WebSocket capabilities", caller.scope, len(pairs))
         return ws_response(saved)
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -42,6 +43,9 @@ from dojo_epos.platform.schema import (
     pos_events,
     registrations,
 )
+
+#: The PostgreSQL advisory lock held while the schema is created (an arbitrary constant).
+_SCHEMA_LOCK = 0x646F6A6F
 
 __all__ = [
     "CallRow",
@@ -173,6 +177,11 @@ class Store:
         async with self._start_lock:
             if not self._started:
                 async with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        # Several workers starting at once on an empty database would all
+                        # CREATE the same tables; one at a time, the later ones find them made.
+                        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                           {"key": _SCHEMA_LOCK})
                     await conn.run_sync(metadata.create_all)
                     await conn.run_sync(add_missing_columns)
                 self._started = True

@@ -56,7 +56,7 @@ async def test_the_overview_says_at_a_glance_whether_the_integration_is_healthy(
     await page.goto(f"{site.base_url}/dashboard")
     account = page.locator("article.account", has_text=LABEL)
     await expect(account.locator("h3")).to_contain_text(SOFTWARE_HOUSE)
-    for product in ("Pay at Table", "Order and Pay", "Bookings"):
+    for product in ("Pay at Table", "QR Pay", "Order & Pay", "Bookings"):
         row = account.locator(".verdicts tr", has_text=product)
         await expect(row.locator(".badge")).to_have_text("PASS")
     await expect(account.locator(".connector")).to_contain_text("REST only since")

@@ -17,7 +17,8 @@ from .conftest import ORIGIN, Rig
 
 
 async def certify(rig: Rig, products: str = "") -> str:
-    flow_id = await rig.platform.tester.start(scope_of(), "Certification", {"products": products})
+    params = {"products": products} if products else {}
+    flow_id = await rig.platform.tester.start(scope_of(), "Certification", params)
     result = await rig.platform.tester.wait(scope_of(), flow_id)
     assert result is not None and result.status is Status.SUCCESS, result
     return flow_id
@@ -40,12 +41,21 @@ async def test_a_flows_expected_refusals_are_logged_as_expected_not_as_errors(ri
 
 async def test_the_overview_gives_verdicts_per_product_and_labels_keys(rig: Rig) -> None:
     await rig.register(without=("CreateReservation", "CreateParty", "SearchParties"))
-    # Bookings is not registered, so Certification targets the other products (it fails Bookings)
-    await certify(rig, products="Pay at Table, QR Pay, Order & Pay")
+    flow_id = await rig.platform.tester.start(scope_of(), "Certification", {})
+    result = await rig.platform.tester.wait(scope_of(), flow_id)
+    assert result is not None and result.status is Status.FAILURE  # Bookings cannot be certified
     page = (await rig.http.get("/dashboard")).text
     verdicts = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td><span class="badge verdict-[^"]+">'
                                r'([^<]+)</span>', page))
-    assert verdicts == {"Pay at Table": "PASS", "Order and Pay": "PASS", "Bookings": "NOT REGISTERED"}
+    assert verdicts == {"Pay at Table": "PASS", "Order &amp; Pay": "PASS", "QR Pay": "PASS",
+                        "Bookings": "FAIL"}
+    assert "Bookings: not certified (missing" in page
+    await certify(rig, "Pay at Table")
+    page = (await rig.http.get("/dashboard")).text
+    verdicts = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td><span class="badge verdict-[^"]+">'
+                               r'([^<]+)</span>', page))
+    assert verdicts == {"Pay at Table": "PASS", "Order &amp; Pay": "NOT TARGETED",
+                        "QR Pay": "NOT TARGETED", "Bookings": "NOT TARGETED"}
     assert f"sk_sandbox_…{SANDBOX_KEY[-4:]}" in page and SANDBOX_KEY not in page
     assert "REST only</strong> since" in page
 

@@ -63,17 +63,21 @@ def run(*steps: StepResult, name: str = "Certification through EPOS Data API",
 
 
 def test_verdicts_per_product_come_from_the_newest_certification() -> None:
+    failed = step("Pay at Table: verdict", Status.FAILURE)
+    failed.additional_information = ["requires SearchOrders", "Pay at Table: not certified (failed Payments)"]
     newest = run(step("Registering Capabilities: get all registered capabilities"),
-                 step("Payments: Record payment 1 of 2", Status.FAILURE),
-                 step("Order and Pay: Create the order"), step("Bookings: skipped"))
-    older = run(step("Payments: Record payment 1 of 2"))
+                 step("Payments: Record payment 1 of 2", Status.FAILURE), failed,
+                 step("Order & Pay: verdict"), step("Order and Pay: Create the order"))
+    older = run(step("Pay at Table: verdict"), step("Bookings: verdict"))
     other = run(step("Search orders"), name="Search Orders through EPOS Data API")
     found = {v.product: v for v in verdicts([other, newest, older])}
     assert found["Pay at Table"].verdict == "FAIL"
-    assert found["Pay at Table"].failed_steps == ("Payments: Record payment 1 of 2",)
-    assert (found["Order and Pay"].verdict, found["Bookings"].verdict) == ("PASS", "NOT REGISTERED")
+    assert found["Pay at Table"].failed_steps == ("Pay at Table: not certified (failed Payments)",)
+    assert found["Order & Pay"].verdict == "PASS"
+    # not targeted by the newest run: never PASS, whatever an older run said
+    assert (found["Bookings"].verdict, found["QR Pay"].verdict) == ("NOT TARGETED", "NOT TARGETED")
     assert {v.verdict for v in verdicts([other])} == {"NOT RUN"}
-    running = verdicts([run(step("Tables: Search tables"), status=Status.IN_PROGRESS)])
+    running = verdicts([run(step("Pay at Table: verdict", Status.IN_PROGRESS), status=Status.IN_PROGRESS)])
     assert running[0].verdict == "RUNNING"
 
 

@@ -120,6 +120,8 @@ async def test_a_flow_started_from_the_page_runs_and_its_steps_are_shown(rig: Ri
                                params={"scope": rig.token})).json()
     assert live["status"] == "SUCCESS" and live["done"] is True
     assert "Call GetOrder with orderId ord_demo_01" in live["html"]
+    assert '<span class="run-transport">REST</span>' in page.text  # the run's transport and duration
+    assert re.search(r'in <span class="run-duration">\d+\.\d\d s</span>', page.text)
     flows = main_of(await rig.page("/dashboard/flows"))
     assert f"/dashboard/flows/{flow_id}" in flows
     assert re.search(r'title="transport">rest</span>\s*· <span class="run-duration" '

@@ -10,6 +10,7 @@ import pytest
 from dojo_epos.contract import payments as p
 from dojo_epos.platform import Platform
 from tests.platform.conftest import auth_headers, scope_of
+from tests.platform.dashboard.conftest import reference, rig  # noqa: F401  (the terminal's rig)
 
 from .doc import check_request, check_response
 

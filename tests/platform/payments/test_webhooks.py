@@ -164,3 +164,19 @@ async def test_subscriptions_of_another_account_are_not_delivered(api: Api, http
     await take_payment(platform, "pi_w5", amount=1000, tips=0)
     await platform.payments.deliverer.drain()
     assert receiver.got == []
+
+
+async def test_deliveries_show_on_the_dashboards_calls_page(api: Api, http: httpx.AsyncClient,
+                                                            platform: Platform,
+                                                            receiver: Receiver) -> None:
+    from dojo_epos.platform.dashboard.web import scope_token
+
+    sub = await subscribe(api, receiver.url)
+    receiver.statuses = [502]
+    await take_payment(platform, "pi_w6", amount=1000, tips=0)
+    await platform.payments.deliverer.drain()
+    page = await http.get("/dashboard/calls", params={"scope": scope_token(scope_of())})
+    assert page.status_code == 200
+    assert page.text.count("Webhook payment_intent.status_updated") >= 2
+    assert "HTTP 502 (attempt 1)" in page.text
+    assert sub["secrets"][0]["value"] not in page.text  # the signing secret is never shown

@@ -28,6 +28,7 @@ from dojo_epos.epos.reference.seed import seed_database
 from dojo_epos.epos.rest import build_rest_app
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.serving import start_server
+from tests.platform.buses import bus_settings
 from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, scope_of
 
 EPOS_USER, EPOS_PASSWORD = "dojo", "rig-password-123"
@@ -122,7 +123,8 @@ class _CorruptingSocket:
 
 
 @pytest.fixture(params=["rest", "ws"])
-async def make_rig(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[RigFactory]:
+async def make_rig(request: pytest.FixtureRequest, tmp_path: Any,
+                   bus_kind: str) -> AsyncIterator[RigFactory]:
     """A factory: ``await make_rig(handler, call_timeout=...)`` -> a registered :class:`Rig`."""
     transport: str = request.param
     cleanups: list[Callable[[], Any]] = []
@@ -135,8 +137,9 @@ async def make_rig(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterat
         settings = PlatformSettings(
             db_url=f"sqlite:///{tmp_path / 'platform.sqlite3'}", call_timeout=call_timeout,
             ping_interval=None, flow_timeout=60.0,
-            http_transport=httpx.ASGITransport(app=app))
+            http_transport=httpx.ASGITransport(app=app), **bus_settings(bus_kind))
         platform = Platform(settings)
+        await platform.start()
         platform_app = build_platform_app(platform=platform)
         client = AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url="http://platform",
                              transport=httpx.ASGITransport(app=platform_app))

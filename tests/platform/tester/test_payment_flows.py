@@ -97,3 +97,15 @@ async def test_the_webhook_flow_refuses_a_url_dojo_would_refuse(
     result = await rig.run("Webhook", url="http://epos.example/hook")
     assert result.status is Status.FAILURE
     assert _failed_step(result) == "Check the url parameter"
+
+
+async def test_certification_refunds_a_card_payment_for_pay_at_table(
+        make_rig: RigFactory, reference: ReferenceEpos) -> None:
+    rig = await make_rig(reference)
+    result = await rig.run("Certification", products="Pay at Table")
+    assert result.status is Status.SUCCESS, _explain(result)
+    refunds = [s.name for s in result.steps if s.name.startswith("Refunds: ")]
+    assert any(name.startswith("Refunds: Refund ") for name in refunds), refunds
+    assert "Refunds: Refund more than is left" in refunds
+    intents = await rig.platform.payments.intents.search(scope_of(), SearchPaymentIntentRequest())
+    assert sum(i.refunded_amount for i in intents.data) > 0

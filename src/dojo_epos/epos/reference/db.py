@@ -9,6 +9,16 @@ the async driver URL SQLAlchemy needs (``sqlite+aiosqlite``, ``postgresql+asyncp
   locks (``SELECT ... FOR UPDATE``); on SQLite the transaction starts with ``BEGIN IMMEDIATE``, which
   takes the database's single write lock up front. Either way two writers to the same order are
   serialised by the database, so correctness never depends on there being one process.
+- :meth:`Database.run_write` runs ``work(conn)`` in one :meth:`Database.write` transaction in a task
+  of its own, so that cancelling the caller (a socket dropped while the call was in flight) never
+  cancels a database call half-way. A cancellation inside SQLAlchemy is an "exit exception": it
+  invalidates the connection and the whole pool, and on aiosqlite the forced close then races the
+  graceful one, whose second ``stop()`` waits on a thread that has already ended; the cancelled task
+  hung there (holding the connector's reconnect), and the transaction stayed open (holding SQLite's
+  write lock) until the busy time-out. Instead the caller marks the write *abandoned*: the next
+  statement raises :class:`WriteAbandoned` (an ordinary exception), the transaction rolls back at
+  once, and the connection goes back to the pool healthy. A write whose work had already finished
+  is rolled back too: its answer can no longer reach anyone, and Dojo re-sends it.
 - :meth:`Database.read` is a consistent snapshot for reads (REPEATABLE READ on PostgreSQL, a deferred
   transaction on SQLite, which under WAL never waits for a writer). Reads are never blocked by an
   order lock: those are rows, not database locks.
@@ -26,7 +36,9 @@ take that over (the recipe in SQLAlchemy's pysqlite/aiosqlite dialect notes).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,10 +48,14 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "normalise_url"]
+log = logging.getLogger("dojo_epos.epos.reference.db")
+
+__all__ = ["Database", "WriteAbandoned", "normalise_url"]
 
 #: Execution option that marks a write transaction (SQLite: BEGIN IMMEDIATE).
 _WRITE = "dojo_epos_write"
+#: Key in a connection's ``info`` for the flag :meth:`Database.run_write` sets when abandoned.
+_ABANDONED = "dojo_epos_abandoned"
 #: Seconds a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT = 30.0
 #: Worker threads (and pooled connections) for SQLite reads. One: the reads are mostly Python (the
@@ -47,6 +63,10 @@ SQLITE_BUSY_TIMEOUT = 30.0
 SQLITE_READ_THREADS = 1
 
 T = TypeVar("T")
+
+
+class WriteAbandoned(Exception):
+    """The caller of :meth:`Database.run_write` was cancelled: the transaction was rolled back."""
 
 
 def normalise_url(db_url: str | URL) -> URL:
@@ -78,6 +98,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_listeners(self.engine)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _refuse_abandoned)
         self._writer = self.engine.execution_options(**{_WRITE: True})
         self._reader = (
             self.engine
@@ -106,6 +127,37 @@ class Database:
         """A write transaction: committed on normal exit, rolled back on any exception."""
         async with self._writer.begin() as conn:
             yield conn
+
+    async def run_write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(conn)`` in one write transaction, committed unless the caller is cancelled first.
+
+        Cancelling the caller rolls the transaction back at its next statement (or, when ``work``
+        has finished, instead of committing) and waits for that rollback; see the module notes.
+        """
+        abandoned = _Flag()
+
+        async def transaction() -> T:
+            async with self.write() as conn:
+                conn.info[_ABANDONED] = abandoned
+                try:
+                    result = await work(conn)
+                    if abandoned:
+                        raise WriteAbandoned("the caller went away before the write committed")
+                    return result
+                finally:
+                    conn.info.pop(_ABANDONED, None)
+
+        task = asyncio.ensure_future(transaction())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            abandoned.set()
+            while not task.done():  # however often we are cancelled, the rollback must finish
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is not None:
+                log.debug("abandoned write ended with %r", task.exception())
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -145,6 +197,27 @@ class Database:
             threads.shutdown(wait=True)  # reads are short; let any in flight finish
         if self.sync_reader is not None:
             self.sync_reader.dispose()
+
+
+class _Flag:
+    """A one-way flag, true once set (read by the statement listener, set by the caller)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+def _refuse_abandoned(conn: Any, *_args: Any) -> None:
+    """before_cursor_execute: an abandoned write runs no further statement."""
+    if conn.info.get(_ABANDONED):
+        raise WriteAbandoned("the caller went away before the write committed")
 
 
 def _install_sqlite_listeners(engine: AsyncEngine | Engine, *, read_only: bool = False) -> None:

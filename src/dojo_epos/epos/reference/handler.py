@@ -72,8 +72,7 @@ class ReferenceEpos(EposHandler):
     async def _write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                async with self.db.write() as conn:
-                    return await work(conn)
+                return await self.db.run_write(work)
             except DBAPIError as exc:
                 if attempt == WRITE_ATTEMPTS or not _retryable(exc):
                     raise

@@ -2,9 +2,8 @@
 
 Pure functions over the account's registrations, recent flow runs, recent calls and its socket:
 
-* the latest Certification verdict per Dojo product (Pay at Table, Order and Pay, Bookings), read
-  from the run's steps: a step named after the product or one of its sections ("Payments: ...")
-  belongs to it; a failed step fails the product, steps all "skipped" mean it is not registered;
+* the latest Certification verdict per Dojo product, read from the run's verdict step for that
+  product; a product the run did not target is "not targeted", never a pass;
 * the connector's state and since when (WebSocket connected at, or REST only, or not connected);
 * the last error: the newest failed call that no flow expected (a flow's negative check, such as
   an unknown order answered NotFound, is expected and is never reported as an error).
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dojo_epos.contract.capabilities import Product
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform.store import CallRow, Registration
 
@@ -23,19 +23,17 @@ __all__ = ["PRODUCTS", "Connector", "Health", "Verdict", "health_of", "is_error"
 
 CERTIFICATION = "Certification"
 
-#: Each product and the Certification sections that check it.
-PRODUCTS: dict[str, tuple[str, ...]] = {
-    "Pay at Table": ("Pay at Table", "Order detail", "Search", "Tables", "Areas", "Bill", "Locking",
-                     "Payments"),
-    "Order and Pay": ("Order and Pay",),
-    "Bookings": ("Bookings",),
-}
+#: The products Certification gives a verdict on, in the order the overview lists them.
+PRODUCTS: tuple[str, ...] = tuple(p.value for p in Product)
+
+#: Certification's step that holds a product's verdict (tester/flows/certification.py).
+VERDICT_STEP = "{product}: verdict"
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     product: str
-    verdict: str  # PASS | FAIL | NOT REGISTERED | RUNNING | NOT RUN
+    verdict: str  # PASS | FAIL | TIMED OUT | RUNNING | NOT TARGETED | NOT RUN
     flow_id: str | None
     at: datetime | None
     failed_steps: tuple[str, ...] = ()
@@ -64,34 +62,32 @@ def is_error(call: CallRow) -> bool:
     return call.outcome != "ok" and not call.expected
 
 
-def _product_of(step_name: str) -> str | None:
-    head = step_name.split(":", 1)[0].strip()
-    for product, sections in PRODUCTS.items():
-        if head in sections:
-            return product
-    return None
-
-
 def verdicts(runs: Sequence[FlowResult]) -> tuple[Verdict, ...]:
-    """Per product, the verdict of the newest Certification run (``runs`` newest first)."""
+    """Per product, the verdict of the newest Certification run (``runs`` newest first).
+
+    Read from the run's own verdict step per targeted product ("Pay at Table: verdict"): its
+    status is the verdict, its last line says why. A product that run did not target is NOT
+    TARGETED, never PASS: nothing that did not run is shown as passing.
+    """
     latest = next((r for r in runs if r.flow_name.split(" through ")[0] == CERTIFICATION), None)
     if latest is None:
         return tuple(Verdict(p, "NOT RUN", None, None) for p in PRODUCTS)
+    by_name = {s.name: s for s in latest.steps}
+    at = latest.finished_at or latest.started_at
     found = []
     for product in PRODUCTS:
-        steps = [s for s in latest.steps if _product_of(s.name) == product]
-        failed = tuple(s.name for s in steps if s.status in (Status.FAILURE, Status.TIMED_OUT))
-        if failed:
-            verdict = "FAIL"
-        elif latest.status is Status.IN_PROGRESS:
-            verdict = "RUNNING"
-        elif not steps or all(s.name.endswith(": skipped") for s in steps):
-            verdict = "NOT REGISTERED"
-        else:
-            verdict = "PASS"
-        found.append(Verdict(product, verdict, latest.flow_id,
-                             latest.finished_at or latest.started_at, failed))
+        step = by_name.get(VERDICT_STEP.format(product=product))
+        if step is None:
+            found.append(Verdict(product, "NOT TARGETED", latest.flow_id, at))
+            continue
+        verdict = _VERDICTS[step.status]
+        why = tuple(step.additional_information[-1:]) if verdict in ("FAIL", "TIMED OUT") else ()
+        found.append(Verdict(product, verdict, latest.flow_id, at, why))
     return tuple(found)
+
+
+_VERDICTS = {Status.SUCCESS: "PASS", Status.FAILURE: "FAIL", Status.TIMED_OUT: "TIMED OUT",
+             Status.IN_PROGRESS: "RUNNING"}
 
 
 def connector_of(registrations: Sequence[Registration], connected_at: datetime | None) -> Connector:

@@ -36,6 +36,7 @@ from dojo_epos.platform.accounts import KeyPolicy, Scope
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.routing import Router
 from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
@@ -116,11 +117,13 @@ class Dashboard:
     """The page handlers, bound to the platform's services."""
 
     def __init__(self, *, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                 tester: TesterService, keys: KeyPolicy | None = None) -> None:
+                 tester: TesterService, keys: KeyPolicy | None = None,
+                 router: Router | None = None) -> None:
         self.store = store
         self.invoker = invoker
         self.registry = registry
         self.gateway = gateway
+        self.router = router
         self.tester = tester
         if keys is not None:
             add_label_source(keys.labels)
@@ -133,7 +136,7 @@ class Dashboard:
 
     async def _scopes(self) -> list[Scope]:
         found = set(await self.store.scopes())
-        found.update(c.scope for c in self.gateway.connections())
+        found.update(c.scope for c in self.gateway.connections())  # other workers' are stored
         return sorted(found, key=str)
 
     async def _scope_or_picker(self, request: Request, page: str) -> Scope | Response:
@@ -163,11 +166,16 @@ class Dashboard:
                              "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
         accounts.sort(key=lambda a: not a["health"].registered)  # registered accounts first
         return render("overview.html", accounts=accounts, scope=None,
-                      sockets=self.gateway.stats())
+                      sockets=await self._sockets())
+
+    async def _sockets(self) -> dict[str, Any]:
+        """Every worker's live sockets (this worker's alone without a router)."""
+        return await self.router.stats() if self.router is not None else self.gateway.stats()
 
     async def sockets_json(self, request: Request) -> Response:
-        html = render_fragment("_sockets.html", sockets=self.gateway.stats())
-        return no_store(JSONResponse({"done": False, "html": html}))
+        sockets = await self._sockets()
+        html = render_fragment("_sockets.html", sockets=sockets)
+        return no_store(JSONResponse({"done": False, "html": html, "sockets": sockets}))
 
     # -- flows --------------------------------------------------------------------------------
 
@@ -271,10 +279,11 @@ async def _to_dashboard(request: Request) -> Response:
 
 
 def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gateway: Gateway,
-                     tester: TesterService, keys: KeyPolicy | None = None) -> list[BaseRoute]:
+                     tester: TesterService, keys: KeyPolicy | None = None,
+                     router: Router | None = None) -> list[BaseRoute]:
     """The dashboard's routes (and ``/`` redirecting to it), to add to the platform app."""
     d = Dashboard(store=store, invoker=invoker, registry=registry, gateway=gateway, tester=tester,
-                  keys=keys)
+                  keys=keys, router=router)
     traffic = TrafficPages(d)
     terminal = TerminalPages(d)
     return [

@@ -32,6 +32,7 @@ import httpx
 from dojo_epos.contract import models as m
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.egress import guarded_transport
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import utc_now
 from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header
@@ -93,8 +94,9 @@ class Deliverer:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout,
-                                             follow_redirects=False)
+            # Through the address guard, like calls to EPOSes (checked at call time: egress.py).
+            self._client = httpx.AsyncClient(transport=self._transport or guarded_transport(),
+                                             timeout=self.timeout, follow_redirects=False)
         return self._client
 
     async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:

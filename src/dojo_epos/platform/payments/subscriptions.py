@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select, update
 
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.registry import refused_host
+from dojo_epos.platform.egress import refused_host
 from dojo_epos.platform.store import utc_now
 
 from .rules import PaymentProblem, not_found

@@ -20,6 +20,14 @@ class FlowPayments:
     async def intent(self, intent_id: str) -> p.PaymentIntent:
         return await self.payments.intents.get(self.scope, intent_id)
 
+    async def latest_captured(self) -> p.PaymentIntent | None:
+        """The newest Captured intent of the account, if any."""
+        from dojo_epos.contract.models import PaymentIntentStatus
+
+        page = await self.payments.intents.search(self.scope, p.SearchPaymentIntentRequest(
+            statuses=[PaymentIntentStatus.CAPTURED], cursor=p.Cursor(limit=1)))
+        return page.data[0] if page.data else None
+
     async def refund(self, intent_id: str, amount: int, key: str) -> p.Refund:
         request = p.CreateRefundRequest(amount=amount, refund_reason="tester: Refund flow")
         return await self.payments.intents.refund(self.scope, intent_id, key, request)

@@ -4,11 +4,17 @@
 memory while it runs (cheap live updates) and is written to the platform store when it starts and
 when it ends, so results survive a restart. A run found IN_PROGRESS in the store with no task behind
 it was cut short by a restart; it is reported as FAILURE, saying so, rather than left running forever.
+
+With several workers, the worker running a flow serves its live snapshot on the bus
+(``dojo-epos.flow.<token>``): another worker asked for it gets the snapshot from there, and only when
+no worker answers (NATS's "no responders") is the run taken as cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +26,7 @@ from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.bus import Bus, BusError, MemoryBus, Subscription, subject_token
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import Payments
@@ -57,7 +64,7 @@ class PlatformFlowInvoker:
         """The run's transport (see :mod:`.transport`), chosen on first use and kept."""
         if self._chosen is None:
             over = [r.transport for r in await self.registry.registrations(self.scope)]
-            connected = self.invoker.gateway.connection(self.scope) is not None
+            connected = await self.invoker.router.connected(self.scope)  # on any worker
             self._chosen = choose_transport(self.asked, over, connected)
         return self._chosen
 
@@ -78,12 +85,15 @@ class TesterService:
     """Starts flows, keeps their live state, and answers for their results."""
 
     def __init__(self, invoker: Invoker, registry: Registry, store: Store, *,
-                 flow_timeout: float = 300.0, payments: Payments | None = None) -> None:
+                 flow_timeout: float = 300.0, payments: Payments | None = None,
+                 bus: Bus | None = None) -> None:
         self.invoker = invoker
         self.payments = payments
         self.registry = registry
         self.store = store
         self.flow_timeout = flow_timeout
+        self.bus = bus or MemoryBus()
+        self._served: dict[tuple[Scope, str], Subscription] = {}
         self._live: dict[tuple[Scope, str], FlowResult] = {}
         self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
 
@@ -133,10 +143,26 @@ class TesterService:
         run = self.prepare(scope, flow, params)
         key = (scope, run.flow_id)
         self._live[key] = run.result.model_copy(deep=True)
+        # Served before it is stored: a worker that finds it stored IN_PROGRESS finds its owner.
+        await self._serve_live(key)
         await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def _serve_live(self, key: tuple[Scope, str]) -> None:
+        if not self.bus.connected:
+            with contextlib.suppress(BusError):
+                await self.bus.start()
+
+        async def snapshot(payload: bytes) -> bytes:
+            live = self._live.get(key)
+            return json.dumps(_dump(live) if live is not None else None).encode()
+
+        try:
+            self._served[key] = await self.bus.serve(_flow_subject(*key), snapshot)
+        except BusError:
+            log.warning("flow %s: the bus is down; other workers see its stored state only", key[1])
 
     async def call(self, scope: Scope, capability: str, params: Mapping[str, Any],
                    transport: str | None = None) -> FlowResult:
@@ -160,18 +186,44 @@ class TesterService:
         finally:
             self._tasks.pop(key, None)
             self._live.pop(key, None)
+            served = self._served.pop(key, None)
+            if served is not None:
+                await served.stop()
 
     async def wait(self, scope: Scope, flow_id: str) -> FlowResult | None:
         """Wait for a run to end (tests, the demo); returns its final result."""
         task = self._tasks.get((scope, flow_id))
         if task is not None:
             return await asyncio.shield(task)
-        return await self.result(scope, flow_id)
+        result = await self.result(scope, flow_id)
+        while result is not None and result.status is Status.IN_PROGRESS:  # run by another worker
+            await asyncio.sleep(0.05)
+            result = await self.result(scope, flow_id)
+        return result
+
+    async def _remote(self, scope: Scope, flow_id: str) -> tuple[bool, FlowResult | None]:
+        """Ask the worker running the flow for its snapshot: (whether one answered, snapshot)."""
+        if not self.bus.connected:
+            with contextlib.suppress(BusError):
+                await self.bus.start()  # joined lazily when the platform was not started
+        try:
+            raw = await self.bus.request(_flow_subject(scope, flow_id), b"{}", 2.0)
+        except BusError:
+            return False, None
+        with contextlib.suppress(ValueError, ValidationError):
+            data = json.loads(raw)
+            if data is not None:
+                return True, FlowResult.model_validate(data)
+        return True, None
 
     async def result(self, scope: Scope, flow_id: str) -> FlowResult | None:
         live = self._live.get((scope, flow_id))
         if live is not None:
             return live
+        if self.bus.distributed:  # running on another worker? its snapshot, without a DB read
+            answered, snapshot = await self._remote(scope, flow_id)
+            if snapshot is not None:
+                return snapshot
         stored = await self.store.get_flow_result(scope, flow_id)
         if stored is None:
             return None
@@ -181,12 +233,23 @@ class TesterService:
             log.error("stored flow result %s is unreadable", flow_id)
             return None
         if result.status is Status.IN_PROGRESS and (scope, flow_id) not in self._tasks:
+            answered, snapshot = await self._remote(scope, flow_id)
+            if answered:
+                return snapshot or result
+            if not self.bus.connected:  # cannot tell whether another worker runs it
+                return result
+            stored = await self.store.get_flow_result(scope, flow_id)  # it may just have ended
+            if stored is not None and stored.get("status") != Status.IN_PROGRESS.value:
+                with contextlib.suppress(ValidationError):
+                    return FlowResult.model_validate(stored)
             now = datetime.now(UTC)
             result.status = Status.FAILURE
             result.finished_at = now
             result.steps.append(StepResult(
                 name="Flow interrupted", status=Status.FAILURE, started_at=now, finished_at=now,
                 additional_information=["the platform stopped while this flow was running"]))
+            # Recorded once, so the run ends the same way for every worker and every later read.
+            await self.store.save_flow_result(scope, flow_id, _dump(result))
         return result
 
     async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
@@ -204,6 +267,10 @@ class TesterService:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+def _flow_subject(scope: Scope, flow_id: str) -> str:
+    return f"flow.{subject_token(f'{scope}/{flow_id}')}"
 
 
 def _dump(result: FlowResult) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .locking import LOCK_CAPABILITIES, LOCK_ORDER
 from .order_and_pay import ORDER_AND_PAY
 from .orders import GET_BILL, GET_ORDER, LIST_AREAS, SEARCH_ORDERS, SEARCH_TABLES
 from .pay_at_table import PAY_AT_TABLE
+from .refunds_webhooks import REFUND
 
 __all__ = ["CERTIFICATION", "PRODUCTS", "SECTIONS", "Need", "Section", "parse_products"]
 
@@ -65,19 +66,26 @@ AREAS = Section("Areas", LIST_AREAS)
 BILL = Section("Bill", GET_BILL, needs_order=True, trigger=GET_BILL.capabilities)
 LOCKING = Section("Locking", LOCK_ORDER, needs_order=True, trigger=LOCK_CAPABILITIES)
 PAYMENTS = Section("Payments", PAY_AT_TABLE, needs_order=True)
+#: A card payment refunded in part from the till (Pay at Counter's checklist makes a refund path
+#: mandatory; issue 21). After Payments: with no order left to pay, it refunds Payments' last card
+#: payment.
+REFUNDS = Section("Refunds", REFUND)
 ORDERING = Section("Order and Pay", ORDER_AND_PAY)
 BOOKING = Section("Bookings", BOOKINGS)
 
-#: The order sections run in (Locking and Bill before Payments, which settles the order).
+#: The order sections run in (Locking and Bill before Payments, which settles the order; Refunds
+#: after it).
 SECTIONS: tuple[Section, ...] = (ORDER_DETAIL, SEARCH, TABLES, AREAS, BILL, LOCKING, PAYMENTS,
-                                 ORDERING, BOOKING)
+                                 REFUNDS, ORDERING, BOOKING)
 
 _R, _W = Need.REQUIRED, Need.WHEN_REGISTERED
 
 #: What each product needs (domain notes §2.1-§2.4).
 PRODUCTS: Mapping[Product, tuple[tuple[Section, Need], ...]] = {
-    Product.PAY_AT_TABLE: ((ORDER_DETAIL, _R), (SEARCH, _R), (BILL, _W), (LOCKING, _W), (PAYMENTS, _R)),
-    Product.QR_PAY: ((ORDER_DETAIL, _R), (SEARCH, _R), (TABLES, _W), (LOCKING, _W), (PAYMENTS, _R)),
+    Product.PAY_AT_TABLE: ((ORDER_DETAIL, _R), (SEARCH, _R), (BILL, _W), (LOCKING, _W), (REFUNDS, _R),
+                           (PAYMENTS, _R)),
+    Product.QR_PAY: ((ORDER_DETAIL, _R), (SEARCH, _R), (TABLES, _W), (LOCKING, _W), (REFUNDS, _R),
+                     (PAYMENTS, _R)),
     Product.ORDER_AND_PAY: ((ORDERING, _R),),
     Product.BOOKINGS: ((TABLES, _R), (AREAS, _R), (BOOKING, _R)),
 }

@@ -1,0 +1,129 @@
+"""``platform serve --workers N``: N platform processes accepting on one listening socket.
+
+The parent binds the socket once and forks N workers that each run the whole platform
+(:func:`~.app.serve_platform`) on that socket; the kernel hands each new connection (HTTP request or
+EPOS socket) to whichever worker accepts it first. Workers share nothing in memory: registrations,
+flows and the call log are in the database, and calls reach the worker holding a scope's socket
+over the bus (NATS). The parent only supervises: a worker that dies (even by ``kill -9``) is
+replaced, and its EPOSes, whose sockets died with it, reconnect to the others meanwhile. SIGTERM or
+SIGINT to the parent stops every worker gracefully.
+
+Why not uvicorn's own ``--workers``: it needs the app as an import string, so the settings would
+have to travel through environment variables, and it spawns fresh interpreters. Forking after the
+settings are parsed keeps them as Python objects, and starts a worker in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+__all__ = ["listening_socket", "serve_workers"]
+
+log = logging.getLogger("dojo_epos.platform.workers")
+
+#: A worker that dies this soon after it started is not restarted more often than once a second.
+_RESTART_PAUSE = 1.0
+
+
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening, inheritable by forked workers."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP spelled out: asyncio turns TCP_NODELAY on only for sockets whose proto says
+    # TCP, and accepted sockets inherit it (with proto 0 every small answer waits for delayed ACKs).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_workers(
+    workers: int,
+    sock: socket.socket,
+    run_worker: Callable[[int, Sequence[socket.socket]], Coroutine[Any, Any, None]],
+) -> int:
+    """Fork ``workers`` processes each running ``run_worker(index, [sock])``; supervise them until
+    SIGTERM/SIGINT, then stop them. Returns the exit code for the parent."""
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    children: dict[int, int] = {}  # pid -> worker index
+    started: dict[int, float] = {}  # worker index -> when it last started
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pause = _RESTART_PAUSE - (time.monotonic() - started.get(index, -_RESTART_PAUSE))
+        if pause > 0:
+            time.sleep(pause)
+        started[index] = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 0
+            try:
+                asyncio.run(run_worker(index, [sock]))
+            except KeyboardInterrupt:
+                code = 0
+            except BaseException:
+                log.exception("worker %d failed", index)
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+        children[pid] = index
+        log.info("worker %d started (pid %d)", index, pid)
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    sys.stdout.flush()  # or every worker would inherit, and print again, what is still buffered
+    sys.stderr.flush()
+    try:
+        for index in range(workers):
+            spawn(index)
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            index = children.pop(pid, -1)
+            if stopping or index < 0:
+                continue
+            how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exit {os.WEXITSTATUS(status)}")
+            print(f"worker {index} (pid {pid}) stopped ({how}); starting another", flush=True)
+            spawn(index)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        deadline = time.monotonic() + 10
+        for pid in list(children):
+            while time.monotonic() < deadline:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                time.sleep(0.05)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        sock.close()
+    return 0
