@@ -183,8 +183,15 @@ async def test_a_worker_killed_with_9_its_epos_moves_and_calls_work_again(
             return found["sockets"][0]["worker"] if found["connected"] == 1 else None
 
         dead = await until(holder)
-        stats = await sockets(setup)
-        assert len(stats["workers"]) == 2, stats  # every worker answers for its sockets
+
+        async def both_workers() -> dict[str, Any] | None:
+            # Each worker answers for its sockets within the gather window (0.15 s); on a loaded
+            # machine one may miss a window, so ask again rather than judge one page.
+            found = await sockets(setup)
+            return found if len(found["workers"]) == 2 else None
+
+        stats = await until(both_workers)
+        assert [s["worker"] for s in stats["sockets"]] == [dead]
 
     async with client_on(base, lambda w: w != dead) as (other, other_id), \
             client_on(base, lambda w: w == dead) as (on_holder, _):
