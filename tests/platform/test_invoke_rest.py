@@ -207,6 +207,7 @@ async def test_every_call_is_logged_in_memory_and_in_the_database_without_secret
     await platform.invoke(scope_of(), "ListAreas")
     recent = platform.invoker.recent(scope_of())
     assert [r.outcome for r in recent] == ["NotRegistered", "EposErrorReply", "ok"]
+    await platform.invoker.flush_log()  # the database copy is written in the background
     stored = await platform.store.calls(scope_of())
     assert [c.outcome for c in stored] == ["NotRegistered", "EposErrorReply", "ok"]
     assert stored[2].request["url"] == "http://epos.test/dojo/v1/orders/ord_1"
