@@ -65,9 +65,10 @@ async def _routed(cfg: Config, namespace: str) -> Figure:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'platform.sqlite3'}"
         a = await Child.start("benchmarks.bench_workers", "worker", {**args, "db_url": db_url})
+        # One SQLite file: b starts once a is up, so only one of them creates the schema.
+        port_a = (await a.read())["port"]
         b = await Child.start("benchmarks.bench_workers", "worker", {**args, "db_url": db_url})
         try:
-            port_a = (await a.read())["port"]
             await b.read()
             connector = await Child.start("benchmarks.bench_ws", "connector", {
                 "url": f"ws://127.0.0.1:{port_a}/epos", "variant": "memory",
