@@ -24,12 +24,16 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations"]
+__all__ = [
+    "add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations",
+    "scope_columns",
+]
 
 metadata = MetaData()
 
 
-def _scope_columns() -> list[Column[Any]]:
+def scope_columns() -> list[Column[Any]]:
+    """The account scope every per-account table starts with (fresh Column objects per table)."""
     return [
         Column("environment", String(16), nullable=False),
         Column("key_fingerprint", String(64), nullable=False),
@@ -55,7 +59,7 @@ registrations = Table(
 pos_events = Table(
     "platform_pos_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
+    *scope_columns(),
     Column("event_type", String(64), nullable=False),
     Column("event", JSON, nullable=False),
     Column("reseller_id", String(200), nullable=True),
@@ -65,7 +69,7 @@ pos_events = Table(
 calls = Table(
     "platform_calls", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    *_scope_columns(),
+    *scope_columns(),
     Column("capability", String(80), nullable=False),
     Column("transport", String(8), nullable=True),
     Column("outcome", String(32), nullable=False),
@@ -80,7 +84,7 @@ calls = Table(
 
 flow_results = Table(
     "platform_flow_results", metadata,
-    *_scope_columns(),
+    *scope_columns(),
     Column("flow_id", String(64), primary_key=True),
     Column("result", JSON, nullable=False),
     Column("updated_at", String(40), nullable=False),

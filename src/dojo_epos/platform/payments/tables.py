@@ -25,24 +25,17 @@ from sqlalchemy import (
 )
 
 from dojo_epos.platform.accounts import Scope
+from dojo_epos.platform.schema import scope_columns
 
 __all__ = ["intents", "metadata", "operations", "scope_values", "scoped", "secrets", "subscriptions"]
 
 metadata = MetaData()
 
 
-def _scope_columns() -> list[Column[Any]]:
-    return [
-        Column("environment", String(16), nullable=False),
-        Column("key_fingerprint", String(64), nullable=False),
-        Column("software_house_id", String(200), nullable=False),
-    ]
-
-
 intents = Table(
     "platform_payment_intents", metadata,
     Column("id", String(100), primary_key=True),
-    *_scope_columns(),
+    *scope_columns(),
     Column("status", String(16), nullable=False),
     Column("capture_mode", String(8), nullable=False),
     Column("currency", String(10), nullable=False),
@@ -64,7 +57,7 @@ intents = Table(
 operations = Table(
     "platform_payment_operations", metadata,
     Column("id", String(100), primary_key=True),
-    *_scope_columns(),
+    *scope_columns(),
     Column("intent_id", String(100), nullable=False),
     Column("kind", String(16), nullable=False),  # refund, reversal or capture
     Column("idempotency_key", String(100), nullable=True),
@@ -79,7 +72,7 @@ operations = Table(
 subscriptions = Table(
     "platform_webhook_subscriptions", metadata,
     Column("id", String(64), primary_key=True),
-    *_scope_columns(),
+    *scope_columns(),
     Column("url", Text, nullable=False),
     Column("events", JSON, nullable=False),
     Column("created_at", String(40), nullable=False),
