@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform.accounts import Environment, KeyPolicy, Scope
 from dojo_epos.platform.bus import Bus, make_bus
-from dojo_epos.platform.events import Events, deliver_payment_intent_event
+from dojo_epos.platform.events import Events, HandleEvents, deliver_payment_intent_event
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
@@ -107,6 +107,9 @@ class Platform:
         self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
                                  retry_delays=self.settings.webhook_retry_delays)
         self.invoker.observers.append(PaymentRecorder(self.payments.intents))
+        # Each change of an intent reaches the EPOS as HandleEvent too, if it registered it (§3.7).
+        self.handle_events = HandleEvents(self.invoker)
+        self.payments.add_channel(self.handle_events)
         self.tester = TesterService(self.invoker, self.registry, self.store,
                                     flow_timeout=self.settings.flow_timeout, payments=self.payments,
                                     bus=self.bus)
@@ -145,6 +148,7 @@ class Platform:
     async def close(self) -> None:
         await self.tester.close()
         await self.payments.close()
+        await self.handle_events.close()
         await self.gateway.close_all()
         await self.invoker.aclose()
         self.invoker.recorder.close()

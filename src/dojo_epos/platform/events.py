@@ -10,13 +10,17 @@ received events, newest first, so an EPOS developer can see what the platform go
 
 :func:`deliver_payment_intent_event` is the other direction: it sends ``HandleEvent`` for
 ``payment_intent.created`` or ``payment_intent.status_updated`` to an EPOS that registered
-``HandleEvent:<type>``, over whichever transport it registered it on.
+``HandleEvent:<type>``, over whichever transport it registered it on. :class:`HandleEvents` does it
+for every change of every payment intent (a channel of :class:`~dojo_epos.platform.payments.
+Payments`, beside the signed webhooks, with the same event id).
 
 The routes are in :mod:`dojo_epos.platform.http.events`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -25,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from dojo_epos.contract.capabilities import EVENT_TYPES, UnknownCapability, for_event
 from dojo_epos.contract.errors import describe_validation_error
-from dojo_epos.contract.models import HandleEventParams, PaymentIntentEvent, RequestHeaders
+from dojo_epos.contract.models import Event, HandleEventParams, PaymentIntentEvent, RequestHeaders
 from dojo_epos.contract.platform_models import EventRequest
 from dojo_epos.platform.accounts import Caller, Scope
 from dojo_epos.platform.errors import ApiError
@@ -33,7 +37,7 @@ from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import Store, utc_now
 
-__all__ = ["MAX_LIST", "Events", "deliver_payment_intent_event"]
+__all__ = ["MAX_LIST", "Events", "HandleEvents", "deliver_payment_intent_event"]
 
 log = logging.getLogger("dojo_epos.platform.events")
 
@@ -112,3 +116,59 @@ async def deliver_payment_intent_event(
             capability=capability.name, ok=False, failure=Failure.INVALID_PARAMS,
             detail=f"event data: {describe_validation_error(exc)}")
     return await invoker.invoke(scope, capability.name, model, headers)
+
+
+class HandleEvents:
+    """Each payment-intent event as ``HandleEvent:<type>``, to an EPOS that registered that type.
+
+    The event is the one the webhooks carry (same ``id``, ``createdAt`` and data). It goes over the
+    transport the EPOS registered it on (the WebSocket when both), through the invoker, so it shows
+    in the call log and faults apply to it. Sending runs in the background, so the call or request
+    that changed the intent never waits for the EPOS; the events of one scope go one after another,
+    in the order the intent changed (``created`` before ``status_updated``). A failed call is
+    logged and not retried (Dojo documents no retry schedule for HandleEvent; the webhooks have one).
+    """
+
+    def __init__(self, invoker: Invoker) -> None:
+        self.invoker = invoker
+        self._last: dict[Scope, asyncio.Task[InvocationResult]] = {}
+        self._tasks: set[asyncio.Task[InvocationResult]] = set()
+
+    async def publish_event(self, scope: Scope, event: Event) -> None:
+        capability = f"HandleEvent:{event.event.value}"
+        if capability not in await self.invoker.registry.capability_names(scope):
+            return
+        previous = self._last.get(scope)
+        task = asyncio.create_task(self._send(scope, capability, event, previous),
+                                   name=f"{capability} {event.id}")
+        self._last[scope] = task
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._done(scope, done))
+
+    def _done(self, scope: Scope, task: asyncio.Task[InvocationResult]) -> None:
+        self._tasks.discard(task)
+        if self._last.get(scope) is task:
+            del self._last[scope]
+
+    async def _send(self, scope: Scope, capability: str, event: Event,
+                    previous: asyncio.Task[InvocationResult] | None) -> InvocationResult:
+        if previous is not None:
+            await asyncio.wait([previous])  # in order; its failure is its own
+        params = HandleEventParams.model_validate(event.to_wire())
+        outcome = await self.invoker.invoke(scope, capability, params)
+        if not outcome.ok:
+            log.warning("%s: %s %s for %s not delivered: %s", scope, capability, event.id,
+                        event.data.payment_intent_id, outcome.detail)
+        return outcome
+
+    async def drain(self) -> None:
+        """Wait for every event handed in so far."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -101,10 +101,11 @@ class Deliverer:
 
     async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:
         """Start delivering ``event_type`` for ``intent`` to each subscription wanting it."""
-        wanting = await self.subscriptions.for_event(scope, event_type)
-        if not wanting:
-            return
-        event = event_body(scope, event_type, intent)
+        await self.publish_event(scope, event_body(scope, event_type, intent))
+
+    async def publish_event(self, scope: Scope, event: m.Event) -> None:
+        """Start delivering ``event`` to each subscription wanting its type."""
+        wanting = await self.subscriptions.for_event(scope, event.event.value)
         for subscription in wanting:
             task = asyncio.create_task(self.deliver(scope, subscription, event),
                                        name=f"webhook {event.id} to {subscription.id}")
