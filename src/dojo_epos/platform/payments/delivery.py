@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -113,16 +114,20 @@ class Deliverer:
             task.add_done_callback(self._tasks.discard)
 
     async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
-                      retry: bool = True) -> list[Attempt]:
+                      retry: bool = True, forged: bool = False) -> list[Attempt]:
         """Deliver ``event`` to ``subscription`` (with retries unless ``retry`` is False); the
-        attempts made, the last one successful unless every attempt failed."""
+        attempts made, the last one successful unless every attempt failed.
+
+        ``forged`` signs with a random secret instead of the subscription's (the Webhook flow's
+        check that a receiver verifies ``dojo-signature``; the call log names the attempt forged).
+        """
         body = json.dumps(event.to_wire(), separators=(",", ":")).encode()
         attempts: list[Attempt] = []
         delays = (0.0, *self.retry_delays) if retry else (0.0,)
         for number, delay in enumerate(delays, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            attempt = await self._attempt(scope, subscription, event, body, number)
+            attempt = await self._attempt(scope, subscription, event, body, number, forged)
             attempts.append(attempt)
             if attempt.ok:
                 break
@@ -132,11 +137,12 @@ class Deliverer:
         return attempts
 
     async def _attempt(self, scope: Scope, subscription: p.Subscription, event: m.Event,
-                       body: bytes, number: int) -> Attempt:
+                       body: bytes, number: int, forged: bool = False) -> Attempt:
         outcome = InvocationResult(capability=f"Webhook {event.event.value}", ok=False,
                                    transport=TRANSPORT)
         started = time.perf_counter()
-        secret = await self.subscriptions.active_secret(scope, subscription.id)
+        secret = (secrets.token_urlsafe(32) if forged
+                  else await self.subscriptions.active_secret(scope, subscription.id))
         headers = {"content-type": "application/json", "user-agent": "dojo-epos-platform",
                    "dojo-event-id": event.id}
         if secret is not None:
@@ -151,10 +157,14 @@ class Deliverer:
             detail = f"HTTP {status} (attempt {number})"
         except httpx.HTTPError as exc:
             detail = f"{type(exc).__name__}: {exc} (attempt {number})"
+        if forged:
+            detail = f"signed with a wrong secret on purpose | {detail}"
         attempt = Attempt(number, status, detail)
         outcome.ok = attempt.ok
         if not attempt.ok:
             outcome.failure = Failure.TRANSPORT_ERROR if status is None else Failure.EPOS_ERROR
+            # A forged delivery refused with a 4xx is what the flow checks for, not a fault.
+            outcome.expected = forged and status is not None and 400 <= status < 500
         outcome.detail = detail
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         self.call_log.record(scope, outcome)

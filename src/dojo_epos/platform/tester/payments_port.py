@@ -57,3 +57,11 @@ class FlowPayments:
             attempts += await self.payments.deliverer.deliver(self.scope, subscription, event,
                                                               retry=False)
         return event.id, attempts
+
+    async def deliver_forged(self, subscription: p.Subscription, event_type: str,
+                             intent: p.PaymentIntent) -> tuple[str, Attempt]:
+        """A new event for ``intent`` signed with a wrong secret, once: its id and the attempt."""
+        event = event_body(self.scope, event_type, intent)
+        (attempt,) = await self.payments.deliverer.deliver(self.scope, subscription, event,
+                                                           retry=False, forged=True)
+        return event.id, attempt

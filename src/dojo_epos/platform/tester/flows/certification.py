@@ -3,7 +3,12 @@
 A product is certified only when every section it needs ran and passed. What a product needs is
 stated once, in :data:`PRODUCTS` (domain notes §2): a *required* section always, and a section marked
 *when registered* as soon as one of its capabilities is registered (Pay at Table's locking flow is
-mandatory only once lock capabilities are registered, §2.1). The capabilities of a section are its
+mandatory only once lock capabilities are registered, §2.1), and a section marked *when given*
+when the Certification parameter it needs is given: Webhooks runs with ``webhookUrl``. No product
+requires webhooks (Dojo recommends subscribing to ``payment_intent.status_updated``, domain notes
+§9; the go-live checklist has no webhook row, §6), so without the URL the section is left out and
+the verdict says so in a line of its own; with it, the section counts like any other. The
+capabilities of a section are its
 flows' own (:attr:`FlowDef.capabilities`), so a section whose capabilities are missing fails on its
 first step with Dojo's two sentences ("X method not found", "Please register the X method on an EPOS
 Data API adapter"): a section that did not run is never SUCCESS.
@@ -32,7 +37,7 @@ from .locking import LOCK_CAPABILITIES, LOCK_ORDER
 from .order_and_pay import ORDER_AND_PAY
 from .orders import GET_BILL, GET_ORDER, LIST_AREAS, SEARCH_ORDERS, SEARCH_TABLES
 from .pay_at_table import PAY_AT_TABLE
-from .refunds_webhooks import REFUND
+from .refunds_webhooks import REFUND, WEBHOOK, url_problem
 
 __all__ = ["CERTIFICATION", "PRODUCTS", "SECTIONS", "Need", "Section", "parse_products"]
 
@@ -42,6 +47,7 @@ class Need(Enum):
 
     REQUIRED = "required"
     WHEN_REGISTERED = "when registered"
+    WHEN_GIVEN = "when given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,10 @@ class Section:
     needs_order: bool = False
     trigger: tuple[str, ...] = ()
     """For a section needed *when registered*: registering any of these makes it mandatory."""
+    param: str | None = None
+    """For a section needed *when given*: the Certification parameter that makes it run (and the
+    flow's parameter it is passed as, :attr:`flow_param`)."""
+    flow_param: str | None = None
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -70,22 +80,25 @@ PAYMENTS = Section("Payments", PAY_AT_TABLE, needs_order=True)
 #: mandatory; issue 21). After Payments: with no order left to pay, it refunds Payments' last card
 #: payment.
 REFUNDS = Section("Refunds", REFUND)
+#: The EPOS's webhook receiver: delivered twice, refused when forged (issue 21). Card payments'
+#: products only; after Refunds, so with no order left it uses the newest card payment.
+WEBHOOKS = Section("Webhooks", WEBHOOK, param="webhookUrl", flow_param="url")
 ORDERING = Section("Order and Pay", ORDER_AND_PAY)
 BOOKING = Section("Bookings", BOOKINGS)
 
 #: The order sections run in (Locking and Bill before Payments, which settles the order; Refunds
 #: after it).
 SECTIONS: tuple[Section, ...] = (ORDER_DETAIL, SEARCH, TABLES, AREAS, BILL, LOCKING, PAYMENTS,
-                                 REFUNDS, ORDERING, BOOKING)
+                                 REFUNDS, WEBHOOKS, ORDERING, BOOKING)
 
-_R, _W = Need.REQUIRED, Need.WHEN_REGISTERED
+_R, _W, _G = Need.REQUIRED, Need.WHEN_REGISTERED, Need.WHEN_GIVEN
 
 #: What each product needs (domain notes §2.1-§2.4).
 PRODUCTS: Mapping[Product, tuple[tuple[Section, Need], ...]] = {
     Product.PAY_AT_TABLE: ((ORDER_DETAIL, _R), (SEARCH, _R), (BILL, _W), (LOCKING, _W), (REFUNDS, _R),
-                           (PAYMENTS, _R)),
+                           (PAYMENTS, _R), (WEBHOOKS, _G)),
     Product.QR_PAY: ((ORDER_DETAIL, _R), (SEARCH, _R), (TABLES, _W), (LOCKING, _W), (REFUNDS, _R),
-                     (PAYMENTS, _R)),
+                     (PAYMENTS, _R), (WEBHOOKS, _G)),
     Product.ORDER_AND_PAY: ((ORDERING, _R),),
     Product.BOOKINGS: ((TABLES, _R), (AREAS, _R), (BOOKING, _R)),
 }
@@ -127,7 +140,22 @@ def _check_params(params: Mapping[str, Any]) -> str | None:
         parse_products(params.get("products"))
     except ValueError as exc:
         return str(exc)
+    url = params.get("webhookUrl")
+    if url is not None and str(url).strip():
+        problem = url_problem(str(url).strip())
+        if problem:
+            return f"webhookUrl: {problem}"
     return None
+
+
+def _given(params: Mapping[str, Any]) -> dict[str, str]:
+    """The *when given* sections' parameters that were given (non-blank), stripped."""
+    found: dict[str, str] = {}
+    for section in SECTIONS:
+        value = params.get(section.param) if section.param else None
+        if section.param and value is not None and str(value).strip():
+            found[section.param] = str(value).strip()
+    return found
 
 
 def _dojo_sentences(capability: str) -> list[str]:
@@ -141,10 +169,19 @@ class _Plan:
 
     products: list[Product]
     registered: set[str]
+    given: Mapping[str, str]
+
+    def _wanted(self, section: Section, need: Need) -> bool:
+        if need is Need.WHEN_GIVEN:
+            return section.param in self.given
+        return need is Need.REQUIRED or bool(set(section.trigger) & self.registered)
 
     def needed(self, product: Product) -> list[Section]:
+        return [s for s, need in PRODUCTS[product] if self._wanted(s, need)]
+
+    def not_given(self, product: Product) -> list[Section]:
         return [s for s, need in PRODUCTS[product]
-                if need is Need.REQUIRED or set(s.trigger) & self.registered]
+                if need is Need.WHEN_GIVEN and not self._wanted(s, need)]
 
     def optional_unregistered(self, product: Product) -> list[Section]:
         return [s for s, need in PRODUCTS[product]
@@ -201,6 +238,8 @@ async def _run_section(run: FlowRun, section: Section, order_id: str | None,
     # order's table, as a waiter would; small pages make the cursors work.
     run.params = {"orderId": order_id, "tableId": table_id if section is PAYMENTS else None,
                   "splits": 2, "tip": 100, "pageSize": 3}
+    if section.param and section.flow_param:
+        run.params[section.flow_param] = str(saved.get(section.param) or "").strip()
     run.prefix = f"{section.title}: "
     try:
         if section.needs_order and order_id is None:
@@ -219,7 +258,7 @@ async def certification(run: FlowRun) -> None:
     """Per targeted product: the sections it needs, then its verdict (see the module docstring)."""
     products = parse_products(run.param("products"))
     verdicts = {p: await run.open_step(f"{p.value}: verdict") for p in products}
-    plan = _Plan(products, await run.registered())
+    plan = _Plan(products, await run.registered(), _given(run.params))
     left_out = plan.left_out()
     if left_out:
         async with run.step(NOT_TARGETED_STEP) as step:
@@ -269,6 +308,9 @@ def _verdict(plan: _Plan, product: Product,
         lines.append(f"{section.title}: {status.value}" + (f" ({why})" if why else ""))
     for section in plan.optional_unregistered(product):
         lines.append(f"{section.title}: not needed, {', '.join(section.trigger)} not registered")
+    for section in plan.not_given(product):
+        lines.append(f"{section.title}: not run, no {section.param} given (recommended, not "
+                     "required)")
     bad = [s.title for s, st in zip(needed, statuses, strict=True) if st is not Status.SUCCESS]
     if not bad and not missing:
         lines.append(f"{product.value}: certified")
@@ -287,7 +329,10 @@ CERTIFICATION = FlowDef(
     "Certification",
     (_p("products", "string",
         "Comma-separated products to certify: Pay at Table, QR Pay, Order & Pay, Bookings "
-        "(any case; default all four)"),),
+        "(any case; default all four)"),
+     _p("webhookUrl", "string",
+        "The EPOS's webhook receiver URL (https; http to loopback locally): runs the Webhooks "
+        "section for Pay at Table and QR Pay (left out without it: no product requires it)")),
     certification,
     "Per product: the sections it needs (domain notes §2), each a flow, and a verdict", (),
     check_params=_check_params)

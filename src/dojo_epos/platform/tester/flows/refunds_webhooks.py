@@ -7,10 +7,15 @@ Table's headers, unlock), read its payment intent (order in ``orderDetails.exter
 check the EPOS's view: the order still lists the payment once (a Dojo refund does not call the
 EPOS; the till learns of it from the webhook or its own refund).
 
-**Webhook**: take a payment, subscribe the EPOS's webhook URL (the ``url`` parameter) to
+**Webhook**: take a payment (or, with no order left to pay, use the newest card payment taken, as
+Refund does), subscribe the EPOS's webhook URL (the ``url`` parameter) to
 ``payment_intent.status_updated``, deliver the event and deliver it again under the same id (as
-an at-least-once delivery can), check both were acknowledged with a 2xx, and check the EPOS
-recorded the payment once. A subscription made for the run is deleted at its end.
+an at-least-once delivery can), check both were acknowledged with a 2xx, check a delivery signed
+with a wrong secret is refused (a receiver must verify ``dojo-signature``; any non-2xx answer is a
+refusal), and check the EPOS recorded the payment once. The receiver verifies with its
+subscription's secret, so subscribe the URL first (``dojo-epos webhooks subscribe``); a
+subscription the flow has to make for the run (deleted at its end) has a secret the receiver can
+only read from ``GET /webhooks/{id}/secrets``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dojo_epos.contract.tester_models import Param
 
 from ..engine import FlowDef, FlowRun, StepFailed
 
-__all__ = ["PAYMENT_FLOWS", "REFUND", "WEBHOOK"]
+__all__ = ["PAYMENT_FLOWS", "REFUND", "WEBHOOK", "url_problem"]
 
 NEEDS = ("SearchOrders", "GetOrderById", "RecordOrderPayment")
 TERMINAL = {"dojoRequestingProduct": "PayAtTable", "deviceId": "tm_tester",
@@ -165,13 +170,12 @@ async def webhook_flow(run: FlowRun) -> None:
     await run.require(*NEEDS)
     payments = _payments_of(run)
     url = str(run.param("url", ""))
-    problem = _url_problem({"url": url})
+    problem = url_problem(url)
     if problem:
         async with run.step("Check the url parameter"):
             raise StepFailed(problem)
-    taken = await _take_payment(run, 500)
-    assert taken is not None
-    order, intent_id, _ = taken
+    taken = await _take_payment(run, 500, or_none=True)
+    order, intent_id, _ = taken if taken is not None else await _latest_payment(run)
     event = "payment_intent.status_updated"
     async with run.step(f"Subscribe {url} to {event}") as step:
         try:
@@ -179,25 +183,38 @@ async def webhook_flow(run: FlowRun) -> None:
         except Exception as exc:  # a PaymentProblem: the URL is refused
             raise StepFailed(f"cannot subscribe {url}: {getattr(exc, 'detail', exc)}") from None
         step.info(f"subscription {subscription.id} ({'made for this run' if made else 'existing'})")
+        if made:
+            step.info("the receiver can verify these deliveries only with this subscription's "
+                      "secret (GET /webhooks/{id}/secrets); subscribe the URL before the run to "
+                      "keep one")
     try:
+        intent = await payments.intent(intent_id)
         async with run.step("Deliver the event, then deliver it again under the same id") as step:
-            intent = await payments.intent(intent_id)
             event_id, attempts = await payments.deliver_twice(subscription, event, intent)
             for number, attempt in enumerate(attempts, start=1):
                 step.info(f"delivery {number} of {event_id}: {attempt.detail}")
             step.check(all(a.ok for a in attempts) and len(attempts) == 2,
                        "the EPOS did not acknowledge both deliveries with a 2xx")
+        async with run.step("A delivery signed with a wrong secret is refused") as step:
+            forged_id, forged = await payments.deliver_forged(subscription, event, intent)
+            step.info(f"delivery of {forged_id}: {forged.detail}")
+            step.check(forged.status is not None and not forged.ok,
+                       "the EPOS acknowledged a delivery whose dojo-signature does not verify; "
+                       "verify it over the raw body (dojo_epos.webhooks.verify_signature) and "
+                       "answer 4xx"
+                       if forged.ok else "the EPOS did not answer the delivery")
         await _check_listed_once(run, order.id, intent_id, _value(order.paid_amount))
     finally:
         if made:
             await payments.unsubscribe(subscription.id)
 
 
-def _url_problem(params: dict[str, Any]) -> str | None:
+def url_problem(url: str) -> str | None:
+    """What is wrong with a webhook receiver URL (``url: ...``), or None."""
     from dojo_epos.contract.payments import check_webhook_url
 
     try:
-        check_webhook_url(str(params.get("url", "")))
+        check_webhook_url(url)
     except ValueError as exc:
         return f"url: {exc}"
     return None
