@@ -422,8 +422,11 @@ class FaultBook:
         """Read every scope's faults from the backend (a "faults changed" notice arrived)."""
         if self.backend is None:
             return
+        # Changes made here and not yet written when the read began still count (applied again
+        # if written meanwhile: an add is kept once, a clear is a clear), in the order made.
+        before = list(self._pending)
         loaded = await self.backend.load()
-        for op in list(self._pending):  # changes made here and not written yet still count
+        for op in [*before, *(op for op in self._pending if all(op is not b for b in before))]:
             faults = loaded.setdefault(op.scope, [])
             if op.action == "add" and op.fault is not None:
                 if all(f.id != op.fault.id for f in faults):
