@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from dojo_epos.cli import app
-from dojo_epos.epos.reference import open_reference
-from dojo_epos.epos.reference.seed import seed_database
-from dojo_epos.epos.rest import build_rest_app
-from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
-from dojo_epos.serving import start_server
+from tests.processes import (
+    BackgroundServers,
+    free_port,
+    serve_platform,
+    serve_reference,
+    spawn,
+    wait_for_http,
+)
 
 runner = CliRunner()
 KEY, HOUSE = "sk_sandbox_cli_test_key_0001", "cli-house"
@@ -68,54 +69,19 @@ def test_seed_and_till(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "not a menu line" in unknown.output
 
 
-class _Background:
-    """The local platform and the reference EPOS on loopback ports, in a thread of their own."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.urls: dict[str, str] = {}
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),),
-                                       daemon=True)
-        self._stop: asyncio.Event | None = None
-
-    async def _main(self) -> None:
-        self._stop = asyncio.Event()
-        epos = await open_reference(f"sqlite:///{self.tmp / 'epos.sqlite3'}")
-        await seed_database(epos.db)
-        platform = Platform(PlatformSettings(db_url=f"sqlite:///{self.tmp / 'p.sqlite3'}",
-                                             ping_interval=None))
-        served_p = await start_server(build_platform_app(platform=platform), lifespan="off")
-        served_e = await start_server(build_rest_app(epos, username="u", password="pw-cli-1"))
-        self.urls = {"platform": served_p.url, "epos": served_e.url}
-        self.ready.set()
-        await self._stop.wait()
-        await served_e.stop()
-        await served_p.stop()
-        await platform.close()
-        await epos.aclose()
-
-    def __enter__(self) -> _Background:
-        self.thread.start()
-        assert self.ready.wait(30)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._stop is not None
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
-        self.loop.close()
-
-
 @pytest.fixture
-def background(tmp_path: Path) -> Iterator[_Background]:
-    with _Background(tmp_path) as bg:
-        yield bg
+def background(tmp_path: Path) -> Iterator[BackgroundServers]:
+    """The local platform and the reference EPOS."""
+    async def setup(stack: AsyncExitStack) -> dict[str, str]:
+        return {"platform": await serve_platform(stack, tmp_path),
+                "epos": await serve_reference(stack, tmp_path, username="u", password="pw-cli-1")}
+
+    with BackgroundServers(setup) as servers:
+        yield servers
 
 
 @pytest.mark.socket
-def test_register_and_run_a_flow_with_a_junit_report(background: _Background,
+def test_register_and_run_a_flow_with_a_junit_report(background: BackgroundServers,
                                                      tmp_path: Path) -> None:
     env = {"DOJO_API_URL": background.urls["platform"], "DOJO_API_KEY": KEY,
            "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
@@ -152,63 +118,11 @@ def test_register_and_run_a_flow_with_a_junit_report(background: _Background,
     assert "List Areas through EPOS Data API" in status.output
 
 
-def test_bad_credentials_give_a_clear_error_not_a_traceback(background: _Background) -> None:
+def test_bad_credentials_give_a_clear_error_not_a_traceback(background: BackgroundServers) -> None:
     env = {"DOJO_API_URL": background.urls["platform"], "DOJO_SOFTWARE_HOUSE_ID": HOUSE}
     result = runner.invoke(app, ["flows", "list", "--api-key", "not-a-key"], env=env)
     assert result.exit_code == 1
     assert "401" in result.output and "Traceback" not in result.output
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class _Process:
-    """``dojo-epos ...`` in a subprocess, its output collected line by line."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        import os
-        import subprocess
-        import sys
-
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dojo_epos.cli", *args], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, text: str, timeout: float = 30) -> bool:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return True
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        return any(text in line for line in self.lines)
-
-    def stop(self) -> int:
-        import signal
-
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(30)
-        self.reader.join(5)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-        return code
 
 
 @pytest.mark.socket
@@ -218,7 +132,7 @@ def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path, form: str) -> N
     --password flag still works, with a warning saying why not to use it (issue 18 item 9)."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     db = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
     assert runner.invoke(app, ["epos", "seed", "--db", db]).exit_code == 0
     secret_file = tmp_path / "epos-password"
@@ -226,22 +140,16 @@ def test_epos_serve_answers_dojo_with_basic_auth(tmp_path: Path, form: str) -> N
     given = {"environment": ([], {"EPOS_PASSWORD": "serve-pw-1"}),
              "file": (["--password-file", str(secret_file)], {}),
              "flag": (["--password", "serve-pw-1"], {})}[form]
-    proc = _Process("epos", "serve", "--port", str(port), "--db", db, "--username", "dojo",
-                    *given[0], env=given[1])
+    proc = spawn("epos", "serve", "--port", str(port), "--db", db, "--username", "dojo",
+                 *given[0], env=given[1])
     try:
-        assert proc.wait_for("reference EPOS (23 capabilities) over REST on"), "".join(proc.lines)
+        proc.wait_for("reference EPOS (23 capabilities) over REST on", 30)
         cmdline = Path(f"/proc/{proc.proc.pid}/cmdline").read_bytes()
         assert (b"serve-pw-1" in cmdline) == (form == "flag")
         warned = "puts the password in the process list" in "".join(proc.lines)
         assert warned == (form == "flag"), "".join(proc.lines)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            threading.Event().wait(0.05)
+        wait_for_http(f"{base}/healthz", 5)
         assert httpx.get(f"{base}/v1/areas").status_code == 401
         areas = httpx.get(f"{base}/v1/areas", auth=("dojo", "serve-pw-1"))
         assert areas.status_code == 200 and len(areas.json()) == 3
@@ -258,27 +166,26 @@ def test_epos_serve_without_a_password_says_where_to_put_it(tmp_path: Path) -> N
 
 
 @pytest.mark.socket
-def test_epos_connect_reports_a_refused_key_clearly(background: _Background,
+def test_epos_connect_reports_a_refused_key_clearly(background: BackgroundServers,
                                                     tmp_path: Path) -> None:
     """Go-live checklist, first scenario: an invalid key is reported as an auth failure."""
     ws_url = background.urls["platform"].replace("http://", "ws://") + "/epos"
-    proc = _Process("epos", "connect", "--url", ws_url, "--api-key", "sk_live_wrong_kind_1234",
-                    "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    proc = spawn("epos", "connect", "--url", ws_url, "--api-key", "sk_live_wrong_kind_1234",
+                 "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
     try:
-        assert proc.wait_for("authorization refused by the platform (HTTP 401)"), \
-            "".join(proc.lines)
+        proc.wait_for("authorization refused by the platform (HTTP 401)", 30)
     finally:
         proc.stop()
     assert "sk_live_wrong_kind_1234" not in "".join(proc.lines)
 
 
 @pytest.mark.socket
-def test_epos_connect_connects_and_answers(background: _Background, tmp_path: Path) -> None:
+def test_epos_connect_connects_and_answers(background: BackgroundServers, tmp_path: Path) -> None:
     ws_url = background.urls["platform"].replace("http://", "ws://") + "/epos"
-    proc = _Process("epos", "connect", "--url", ws_url, "--api-key", KEY,
-                    "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    proc = spawn("epos", "connect", "--url", ws_url, "--api-key", KEY,
+                 "--software-house-id", HOUSE, "--db", f"sqlite:///{tmp_path / 'e.sqlite3'}")
     try:
-        assert proc.wait_for("connector connected"), "".join(proc.lines)
+        proc.wait_for("connector connected", 30)
     finally:
         code = proc.stop()
     assert code in (0, 130)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import DOJO_EPOS, Background, free_port, wait_for_http
+from tests.processes import DOJO_EPOS, free_port, spawn, wait_for_http
 from tests.processes import clean_env as base_env
 
 pytestmark = pytest.mark.socket
@@ -43,9 +43,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 def platform(folder: Path) -> Iterator[str]:
     """The local platform in its own process; yields its port."""
     port = str(free_port())
-    job = Background(subprocess.Popen([DOJO_EPOS, "platform", "serve", "--port", port], cwd=folder,
-                                      env=clean_env(), text=True, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT))
+    job = spawn("platform", "serve", "--port", port, cwd=folder, env=clean_env())
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz")
         yield port
@@ -122,10 +120,8 @@ def test_connect_names_the_refusal_and_exits_1_after_max_refusals(
 
 def test_connect_to_a_platform_that_is_not_there_names_it_and_keeps_trying(folder: Path) -> None:
     port = free_port()
-    job = Background(subprocess.Popen(
-        [DOJO_EPOS, "epos", "connect", "--handler", "tinyepos:Tiny", "--log-format", "json",
-         "--url", f"ws://127.0.0.1:{port}/epos"],
-        cwd=folder, env=clean_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    job = spawn("epos", "connect", "--handler", "tinyepos:Tiny", "--log-format", "json",
+                "--url", f"ws://127.0.0.1:{port}/epos", cwd=folder, env=clean_env())
     try:
         job.wait_for('"message": "connector reconnecting in')
         job.wait_for('"message": "connector connecting to')
@@ -143,9 +139,8 @@ def test_sigterm_stops_a_connected_epos_cleanly(folder: Path, platform: str) -> 
     """What systemd or Docker sends: the connector stops (requests in flight get their grace), exit 143."""
     import signal
 
-    job = Background(subprocess.Popen(
-        [DOJO_EPOS, "epos", "connect", "--handler", "tinyepos:Tiny", "--url", f"ws://127.0.0.1:{platform}/epos"],
-        cwd=folder, env=clean_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    job = spawn("epos", "connect", "--handler", "tinyepos:Tiny",
+                "--url", f"ws://127.0.0.1:{platform}/epos", cwd=folder, env=clean_env())
     job.wait_for("connector connected")
     job.proc.send_signal(signal.SIGTERM)
     assert job.proc.wait(30) == 143

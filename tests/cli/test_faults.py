@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.processes import DOJO_EPOS, Background, clean_env, free_port, wait_for_http
+from tests.processes import DOJO_EPOS, clean_env, free_port, spawn, wait_for_http
 
 pytestmark = pytest.mark.socket
 
@@ -21,10 +21,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The local platform in its own process (SQLite in a folder of the test's own)."""
     folder = tmp_path_factory.mktemp("faults-cli")
     port = free_port()
-    job = Background(subprocess.Popen(
-        [DOJO_EPOS, "platform", "serve", "--port", str(port), "--db",
-         f"sqlite:///{folder / 'platform.sqlite3'}"], cwd=folder, env=clean_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    job = spawn("platform", "serve", "--port", str(port), "--db",
+                f"sqlite:///{folder / 'platform.sqlite3'}", cwd=folder)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz")
         yield f"http://127.0.0.1:{port}"

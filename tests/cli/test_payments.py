@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import DOJO_EPOS, Background, clean_env, free_port
+from tests.processes import DOJO_EPOS, clean_env, free_port, spawn
 
 pytestmark = pytest.mark.socket
 
@@ -36,10 +36,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo(folder: Path) -> Iterator[str]:
     """The demo in its own process, after its flows ran; yields the platform's URL."""
     port, epos_port = free_port(), free_port()
-    job = Background(subprocess.Popen(
-        [DOJO_EPOS, "demo", "--data", str(folder / "data"), "--platform-port", str(port),
-         "--epos-port", str(epos_port)], cwd=folder, env=clean_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    job = spawn("demo", "--data", str(folder / "data"), "--platform-port", str(port),
+                "--epos-port", str(epos_port), cwd=folder)
     try:
         job.wait_for("Dashboard:", timeout=120)
         yield f"http://127.0.0.1:{port}"

@@ -7,24 +7,23 @@ slow for the call time-out. Each is registered under its own software house (its
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
-import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dojo_epos.epos.reference import open_reference
-from dojo_epos.epos.reference.seed import seed_database
-from dojo_epos.epos.rest import build_rest_app
-from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
-from dojo_epos.serving import start_server
 from tests.platform.tester.strangers import PASSWORD, USER, Defect, OrderBook, rest_app
+from tests.processes import (
+    DOJO_EPOS,
+    BackgroundServers,
+    clean_env,
+    serve,
+    serve_platform,
+    serve_reference,
+)
 
 KEY = "sk_sandbox_cli_tester_key_0001"
 HOUSES = {"reference": "ref-house", "partial": "partial-house", "slow": "slow-house"}
@@ -32,81 +31,48 @@ HOUSES = {"reference": "ref-house", "partial": "partial-house", "slow": "slow-ho
 pytestmark = pytest.mark.socket
 
 
-class _Servers:
-    """The local platform and the three EPOSes, in a thread of their own."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.urls: dict[str, str] = {}
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),),
-                                       daemon=True)
-        self._stop: asyncio.Event | None = None
-
-    async def _main(self) -> None:
-        self._stop = asyncio.Event()
-        epos = await open_reference(f"sqlite:///{self.tmp / 'epos.sqlite3'}")
-        await seed_database(epos.db)
-        platform = Platform(PlatformSettings(db_url=f"sqlite:///{self.tmp / 'p.sqlite3'}",
-                                             ping_interval=None, call_timeout=4.0))
-        served = [await start_server(build_platform_app(platform=platform), lifespan="off"),
-                  await start_server(build_rest_app(epos, username=USER, password=PASSWORD)),
-                  await start_server(rest_app(OrderBook())),
-                  await start_server(rest_app(OrderBook(Defect.SLOW, slow_seconds=6.0)))]
-        self.urls = dict(zip(["platform", "reference", "partial", "slow"],
-                             [s.url for s in served], strict=True))
-        self.ready.set()
-        await self._stop.wait()
-        for server in served:
-            await server.stop()
-        await platform.close()
-        await epos.aclose()
-
-    def __enter__(self) -> _Servers:
-        self.thread.start()
-        assert self.ready.wait(30)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._stop is not None
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
-        self.loop.close()
-
-    def env(self, epos: str) -> dict[str, str]:
-        return {"DOJO_API_URL": self.urls["platform"], "DOJO_API_KEY": KEY,
-                "DOJO_SOFTWARE_HOUSE_ID": HOUSES[epos], "COLUMNS": "200"}
+def env_of(servers: BackgroundServers, epos: str) -> dict[str, str]:
+    return {"DOJO_API_URL": servers.urls["platform"], "DOJO_API_KEY": KEY,
+            "DOJO_SOFTWARE_HOUSE_ID": HOUSES[epos], "COLUMNS": "200"}
 
 
 def dojo_epos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``dojo-epos ARGS`` in a process of its own, as a user (or a CI job) runs it."""
-    return subprocess.run([sys.executable, "-m", "dojo_epos.cli", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **env}, check=False)
+    return subprocess.run([DOJO_EPOS, *args], capture_output=True, text=True, timeout=120,
+                          env=clean_env(**env), check=False)
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Servers]:
-    with _Servers(tmp_path_factory.mktemp("cli-tester")) as running:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServers]:
+    """The local platform and the three EPOSes."""
+    folder = tmp_path_factory.mktemp("cli-tester")
+
+    async def setup(stack: AsyncExitStack) -> dict[str, str]:
+        return {"platform": await serve_platform(stack, folder, call_timeout=4.0),
+                "reference": await serve_reference(stack, folder, username=USER, password=PASSWORD),
+                "partial": await serve(stack, rest_app(OrderBook())),
+                "slow": await serve(stack, rest_app(OrderBook(Defect.SLOW, slow_seconds=6.0)))}
+
+    with BackgroundServers(setup) as running:
         for epos, caps in (("reference", []), ("partial", ["SearchOrders", "GetOrderById",
                                                            "RecordOrderPayment"]),
                            ("slow", ["SearchOrders", "GetOrderById", "RecordOrderPayment"])):
             flags = [f for cap in caps for f in ("--capability", cap)] or ["--reference"]
             registered = dojo_epos("register", "rest", "--url", running.urls[epos], "--username", USER,
-                                   "--password", PASSWORD, *flags, env=running.env(epos))
+                                   "--password", PASSWORD, *flags, env=env_of(running, epos))
             if registered.returncode != 0 and "--reference" in flags:  # before i13's --reference
                 registered = dojo_epos("register", "rest", "--url", running.urls[epos], "--username",
-                                       USER, "--password", PASSWORD, env=running.env(epos))
+                                       USER, "--password", PASSWORD, env=env_of(running, epos))
             assert registered.returncode == 0, registered.stdout + registered.stderr
         yield running
 
 
 def test_certification_of_a_partial_epos_exits_1_with_per_product_verdicts(
-    servers: _Servers, tmp_path: Path
+    servers: BackgroundServers, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.xml"
     ran = dojo_epos("flows", "run", "Certification", "--wait", "--junit", str(report),
-                    env=servers.env("partial"))
+                    env=env_of(servers, "partial"))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     lines = ran.stdout.splitlines()
     assert lines[0].startswith("Certification through EPOS Data API: FAILURE in ")
@@ -127,11 +93,11 @@ def test_certification_of_a_partial_epos_exits_1_with_per_product_verdicts(
 
 
 def test_targeting_pay_at_table_certifies_it_and_skips_the_rest_in_junit(
-    servers: _Servers, tmp_path: Path
+    servers: BackgroundServers, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.xml"
     ran = dojo_epos("flows", "run", "Certification", "--param", "products=pay at table", "--junit",
-                    str(report), env=servers.env("partial"))
+                    str(report), env=env_of(servers, "partial"))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert ran.stdout.splitlines()[1].startswith("SUCCESS")
     assert "Pay at Table: verdict  -  Pay at Table: certified" in ran.stdout
@@ -143,26 +109,26 @@ def test_targeting_pay_at_table_certifies_it_and_skips_the_rest_in_junit(
     assert suite.get("skipped") == "4"
 
 
-def test_certification_of_the_reference_epos_succeeds(servers: _Servers) -> None:
-    ran = dojo_epos("flows", "run", "Certification", "--wait", env=servers.env("reference"))
+def test_certification_of_the_reference_epos_succeeds(servers: BackgroundServers) -> None:
+    ran = dojo_epos("flows", "run", "Certification", "--wait", env=env_of(servers, "reference"))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     for product in ("Pay at Table", "QR Pay", "Order & Pay", "Bookings"):
         assert f"{product}: certified" in ran.stdout
     assert "FAILURE" not in ran.stdout
 
 
-def test_verbose_shows_each_steps_details_as_json(servers: _Servers) -> None:
+def test_verbose_shows_each_steps_details_as_json(servers: BackgroundServers) -> None:
     ran = dojo_epos("flows", "run", "Get Order", "--param", "orderId=o1", "--wait", "--verbose",
-                    env=servers.env("partial"))
+                    env=env_of(servers, "partial"))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert '      "registered: GetOrderById",' in ran.stdout.splitlines()
     quiet = dojo_epos("flows", "run", "Get Order", "--param", "orderId=o1", "--wait",
-                      env=servers.env("partial"))
+                      env=env_of(servers, "partial"))
     assert "sent GetOrderById" not in quiet.stdout and "sent GetOrderById" in ran.stdout
 
 
-def test_call_prints_request_and_reply_and_exits_by_verdict(servers: _Servers) -> None:
-    env = servers.env("partial")
+def test_call_prints_request_and_reply_and_exits_by_verdict(servers: BackgroundServers) -> None:
+    env = env_of(servers, "partial")
     ok = dojo_epos("call", "GetOrder", "--param", "orderId=o2", "--transport", "rest", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     lines = ok.stdout.splitlines()
@@ -181,14 +147,14 @@ def test_call_prints_request_and_reply_and_exits_by_verdict(servers: _Servers) -
     assert bad_json.returncode == 2 and "--json is not JSON" in bad_json.stderr
 
 
-def test_time_outs_and_connection_errors_have_their_own_exit_codes(servers: _Servers) -> None:
-    slow = dojo_epos("call", "GetOrderById", "--param", "orderId=o1", env=servers.env("slow"))
+def test_time_outs_and_connection_errors_have_their_own_exit_codes(servers: BackgroundServers) -> None:
+    slow = dojo_epos("call", "GetOrderById", "--param", "orderId=o1", env=env_of(servers, "slow"))
     assert slow.returncode == 3, slow.stdout + slow.stderr
     assert slow.stdout.startswith("Call GetOrderById through EPOS Data API: TIMED_OUT")
     flow = dojo_epos("flows", "run", "Get Order", "--param", "orderId=o1", "--wait",
-                     env=servers.env("slow"))
+                     env=env_of(servers, "slow"))
     assert flow.returncode == 3, flow.stdout + flow.stderr
     nowhere = dojo_epos("flows", "run", "Certification", "--wait",
-                        env={**servers.env("partial"), "DOJO_API_URL": "http://127.0.0.1:9"})
+                        env={**env_of(servers, "partial"), "DOJO_API_URL": "http://127.0.0.1:9"})
     assert nowhere.returncode == 2
     assert "Traceback" not in nowhere.stderr

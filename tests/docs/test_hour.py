@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs.doccheck import ROOT, shell_lines
-from tests.processes import DOJO_EPOS, Background, clean_env, free_port, wait_for_http
+from tests.processes import DOJO_EPOS, Background, clean_env, free_port, spawn, wait_for_http
 
 GUIDE = ROOT / "docs" / "first-epos.md"
 READY = {("platform", "serve"): None, ("epos", "serve"): "over REST on",
@@ -64,9 +64,7 @@ def test_the_hour_from_the_guide(tmp_path: Path) -> None:
             assert tokens[0] == "dojo-epos", line
             argv = [DOJO_EPOS, *tokens[1:]]
             if argv[-1] == "&":
-                proc = subprocess.Popen(argv[:-1], cwd=tmp_path, env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                job = Background(proc)
+                job = spawn(*tokens[1:-1], env=env, cwd=tmp_path)
                 background.append(job)
                 ready = READY[(tokens[1], tokens[2])]
                 if ready is None:

@@ -24,14 +24,9 @@ from dojo_epos.serving import start_server
 from tests.platform.conftest import auth_headers, scope_of
 from tests.platform.test_gateway import WsEpos, answer_orders, wait_for
 from tests.platform.test_routing import Worker, put_ws
+from tests.processes import free_port
 
 pytestmark = pytest.mark.socket
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class NatsServer:
