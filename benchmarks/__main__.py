@@ -4,6 +4,10 @@ Options: ``--quick`` (or ``BENCH_QUICK=1``) for small sizes and short runs; ``--
 run some of them; ``--out FILE`` (default ``bench-results.json`` at the repository root);
 ``--no-postgres`` to leave PostgreSQL out of the growth benchmark.
 
+A run of every benchmark writes the file whole. A partial run (``--only``) merges into it: only
+its benchmarks' figures are replaced, and the run is noted in ``partial_runs``
+(:mod:`benchmarks.results`); it is refused before it starts when the file is of the other mode.
+
 A benchmark that fails is reported (and makes the exit code 1) but does not stop the others; a
 missed target is a result, not a failure.
 """
@@ -23,9 +27,10 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmarks import bench_flows, bench_growth, bench_memory, bench_rest, bench_workers, bench_ws
-from benchmarks.harness import Config, Figure, Report
+from benchmarks.harness import RESULTS_VERSION, Config, Figure, Report
 from benchmarks.loadgen import wrk_available
 from benchmarks.procs import ROOT
+from benchmarks.results import MergeRefused, check_mergeable, load, merge, write_json
 
 Bench = Callable[[Config, Report], Awaitable[list[Figure]]]
 
@@ -59,8 +64,17 @@ async def main(argv: list[str]) -> int:
     changes = {"cache_dir": ROOT / "data" / "bench", "postgres": not args.no_postgres}
     config = Config.quick_run(**changes) if quick else Config.full(**changes)
     selected = [n for n in BENCHMARKS if not args.only or n in args.only.split(",")]
+    partial = selected != list(BENCHMARKS)
     # Piped output (CI logs) would otherwise be cut to 80 columns and fold every row.
     console = Console(width=None if sys.stdout.isatty() else 180)
+    existing = None
+    if partial:
+        try:
+            existing = load(args.out)
+            check_mergeable(existing, RESULTS_VERSION, "quick" if quick else "full", args.out)
+        except MergeRefused as exc:
+            console.print(f"[red]error[/]: {exc}")
+            return 2
     report = Report(config)
     report.context["load_generator"] = "wrk" if wrk_available() else "python"
     started = time.perf_counter()
@@ -77,8 +91,14 @@ async def main(argv: list[str]) -> int:
         console.print(f"  {name} took {time.perf_counter() - began:.1f} s")
     elapsed = time.perf_counter() - started
     report.print(console)
-    report.write(args.out, elapsed)
-    console.print(f"{len(report.figures)} figures in {elapsed:.0f} s; written to {args.out}")
+    if partial:
+        merged = merge(existing, report.to_json(elapsed), selected)
+        write_json(args.out, merged)
+        console.print(f"{len(report.figures)} figures of {', '.join(selected)} in {elapsed:.0f} s; "
+                      f"merged into {args.out} ({len(merged['figures'])} figures in all)")
+    else:
+        report.write(args.out, elapsed)
+        console.print(f"{len(report.figures)} figures in {elapsed:.0f} s; written to {args.out}")
     return 1 if failed else 0
 
 

@@ -12,7 +12,6 @@ wherever a baseline exists: both sides of a ratio suffer the same noise.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import platform
@@ -26,6 +25,8 @@ from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
+
+from benchmarks.results import write_json
 
 __all__ = [
     "Config",
@@ -218,9 +219,7 @@ class Report:
 
     def write(self, path: Path, elapsed_seconds: float) -> None:
         """Write the JSON next to ``path`` first and rename, so a reader never sees half a file."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(elapsed_seconds), indent=2) + "\n")
-        tmp.replace(path)
+        write_json(path, self.to_json(elapsed_seconds))
 
     def table(self) -> Table:
         table = Table(title="dojo-epos benchmarks" + (" (quick)" if self.config.quick else ""))
