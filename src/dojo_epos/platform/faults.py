@@ -13,8 +13,10 @@ counts down); acting on the decision is the caller's part. This module has no HT
 Acted on today: every call fault on the WebSocket (by the gateway's session: delay, drop before or
 after sending, never answer, deliver twice, re-send with a new id, close with a code) and on REST
 (by the invoker: delay, connection reset, retry after a time-out); the invoker adds each fired
-fault's :meth:`Fault.describe` to the call's ``detail`` in the call log. Refusing handshakes and
-ignoring pings are not acted on yet, so :meth:`FaultBook.add` refuses them, saying so. There is no
+fault's :meth:`Fault.describe` to the call's ``detail`` in the call log. Refusing handshakes (the
+``/epos`` endpoint answers HTTP 401 or 503 before the upgrade) and ignoring pings (the platform's
+WebSocket protocol withholds its pongs) are acted on by :mod:`.socket_faults`, which puts each
+firing in the call log too (``ignore-pings`` with ``times``: that many pings go unanswered). There is no
 platform API, CLI or dashboard page for faults yet: they are set through ``invoker.faults``.
 """
 
@@ -113,8 +115,8 @@ class Fault:
         return (rng or random).uniform(self.delay, self.delay_max)
 
 
-#: Kinds modelled here that no transport acts on yet (refused by :meth:`FaultBook.add`).
-NOT_ACTED_ON = frozenset({FaultKind.REFUSE_HANDSHAKE, FaultKind.IGNORE_PINGS})
+#: Kinds modelled here that no transport acts on yet (refused by :meth:`FaultBook.add`): none now.
+NOT_ACTED_ON: frozenset[FaultKind] = frozenset()
 
 
 def _checked(fault: Fault) -> Fault:
@@ -208,5 +210,7 @@ class FaultBook:
         fired = self._take(scope, frozenset({FaultKind.REFUSE_HANDSHAKE}), None)
         return fired[0] if fired else None
 
-    def ignores_pings(self, scope: Scope) -> bool:
-        return any(f.kind is FaultKind.IGNORE_PINGS for f in self._faults.get(scope, ()))
+    def for_ping(self, scope: Scope) -> Fault | None:
+        """The fault withholding the answer to this ping from the EPOS, if one is set (counted down)."""
+        fired = self._take(scope, frozenset({FaultKind.IGNORE_PINGS}), None)
+        return fired[0] if fired else None
