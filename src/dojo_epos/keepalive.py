@@ -4,7 +4,8 @@ ASGI has no message for WebSocket pings: the server answers a client's pings and
 (``ws_ping_interval``), and the app sees neither. The local platform needs both, per socket: a tester
 flow pings the EPOS and times the pong (the Keepalive flow), counts the pings the EPOS sends, and an
 ``ignore-pings`` fault stops the platform answering them. :class:`KeepaliveProtocol` is uvicorn's own
-websockets (sans-I/O) protocol with those three additions, offered to the app as an ASGI extension:
+websockets (sans-I/O) protocol with those three additions (and a denial response counted as the end
+of the handshake, which uvicorn's logs as an error otherwise), offered to the app as an ASGI extension:
 ``scope["extensions"][KEEPALIVE_EXTENSION]`` is a :class:`SocketKeepalive`. Under a server without
 it (another ASGI server, or uvicorn told another ``ws=``) the extension is absent and the app says
 what it cannot do instead of pretending.
@@ -107,6 +108,13 @@ class KeepaliveProtocol(WebSocketsSansIOProtocol):
                 future.set_exception(ConnectionError("the socket closed before the pong"))
         self._pings.clear()
         super().connection_lost(exc)
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            # uvicorn's protocol does not count a denial response as the end of the handshake, and
+            # logs "ASGI callable returned without completing handshake" at ERROR for every one.
+            self.handshake_complete = True
 
     async def ping_client(self, timeout: float) -> float:
         if self.conn.state is not State.OPEN or self.transport is None or self.transport.is_closing():
