@@ -11,9 +11,17 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.frames import Opcode
 
+from dojo_epos.epos.connector import Connector, ConnectorState
 from dojo_epos.platform.faults import Fault, FaultKind
 from dojo_epos.platform.socket_faults import HANDSHAKE, PING
-from tests.platform.conftest import LiveServer, auth_headers, scope_of
+from tests.platform.conftest import (
+    SANDBOX_KEY,
+    SOFTWARE_HOUSE,
+    DemoHandler,
+    LiveServer,
+    auth_headers,
+    scope_of,
+)
 from tests.platform.test_gateway import wait_for
 
 pytestmark = pytest.mark.socket
@@ -73,3 +81,24 @@ async def test_the_platform_pings_the_epos_and_times_the_pong(live: LiveServer) 
             None if frame.opcode is Opcode.PONG else send_frame(frame))
         with pytest.raises(TimeoutError):
             await session.keepalive.ping(0.3)
+
+
+async def test_our_connector_notices_a_platform_that_stops_answering_its_pings(
+        live: LiveServer) -> None:
+    """With ignore-pings set, our connector's keepalive times out, it drops the dead socket and
+    reconnects; once the fault has fired its times, the new socket stays up."""
+    scope = scope_of()
+    connector = Connector(DemoHandler(), live.ws_url, SANDBOX_KEY, SOFTWARE_HOUSE,
+                          backoff_initial=0.05, ping_interval=0.1, ping_timeout=0.2,
+                          grace_period=0.1)
+    runner = asyncio.create_task(connector.run())
+    try:
+        await wait_for(lambda: live.platform.gateway.connection(scope) is not None)
+        live.platform.invoker.faults.add(scope, Fault(FaultKind.IGNORE_PINGS, times=1))
+        await asyncio.wait_for(wait_for(lambda: connector.stats.connections >= 2), 5)
+        await wait_for(lambda: connector.state is ConnectorState.CONNECTED)
+        assert connector.last_problem is None
+    finally:
+        await connector.stop()
+        await runner
+    assert [c.capability for c in live.platform.invoker.calls.recent(scope)] == [PING]

@@ -22,7 +22,7 @@ from dojo_epos.platform.tester.flows import SOCKET_RESILIENCE
 from dojo_epos.platform.tester.flows.sockets import backs_off
 from dojo_epos.serving import Served, start_server
 from tests.epos.reference.conftest import db_url, pg_database  # noqa: F401 (fixtures)
-from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, scope_of
+from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, DemoHandler, scope_of
 from tests.platform.tester.socket_strangers import Manners, SocketStranger
 
 pytestmark = pytest.mark.socket
@@ -170,3 +170,20 @@ def test_backing_off_means_growing_intervals_allowing_for_jitter() -> None:
     assert not backs_off([0.01, 0.01, 0.01]) and not backs_off([0.02, 0.02, 0.03])  # tight loops
     assert not backs_off([0.5, 0.5, 0.5])  # steady: not hammering, but not backing off either
     assert not backs_off([0.4, 0.1, 0.8]) and not backs_off([0.3])
+
+
+@pytest.mark.slow
+async def test_our_connector_with_its_default_backoff_passes_reconnect(served: Served_) -> None:
+    """The figures at the connector's defaults (back-off from 0.5 s, doubling, jitter 0.2): about
+    15 s of refusals; printed with ``-s``."""
+    connector = Connector(DemoHandler(), served.ws_url, SANDBOX_KEY, SOFTWARE_HOUSE,
+                          ping_interval=None, grace_period=0.2)
+    runner = asyncio.create_task(connector.run())
+    try:
+        await served.wait_connected()
+        result = await served.run("Reconnect", refusals=3, backoffWithin=60)
+        assert result.status is Status.SUCCESS, [steps(result), info(result, 2)]
+        print("\n" + info(result, 1) + "\n" + info(result, 2))
+    finally:
+        await connector.stop()
+        await runner
