@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.frames import Opcode
 
+from dojo_epos.client import AsyncClient
 from dojo_epos.epos.connector import Connector, ConnectorState
 from dojo_epos.platform.faults import Fault, FaultKind
 from dojo_epos.platform.socket_faults import HANDSHAKE, PING
@@ -102,3 +103,17 @@ async def test_our_connector_notices_a_platform_that_stops_answering_its_pings(
         await connector.stop()
         await runner
     assert [c.capability for c in live.platform.invoker.calls.recent(scope)] == [PING]
+
+
+async def test_a_socket_fault_set_through_the_platform_api_acts_on_the_next_handshake(
+        live: LiveServer) -> None:
+    """``POST /epos-tester-tool/faults`` (what ``dojo-epos faults add`` sends) reaches the socket."""
+    async with AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=live.base_url) as client:
+        await client.add_fault("refuse-handshake", status=401, times=1)
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(live.ws_url, additional_headers=auth_headers()):
+                pass
+        assert info.value.response.status_code == 401
+        async with connect(live.ws_url, additional_headers=auth_headers()):
+            pass
+        assert await client.list_faults() == []  # used up
