@@ -27,7 +27,7 @@ from tests.platform.tester.socket_strangers import Manners, SocketStranger
 
 pytestmark = pytest.mark.socket
 
-KEEPALIVE = {"pings": 2, "pongWithin": 1, "idleFor": 0.6}
+KEEPALIVE = {"pings": 2, "pongWithin": 1, "idleFor": 1}
 RECONNECT = {"reconnectWithin": 2, "refusals": 3, "backoffWithin": 10}
 REPLACED = {"window": 1.5, "maxReconnects": 0}
 
@@ -130,6 +130,8 @@ async def test_our_connector_over_the_reference_epos_passes_every_socket_flow(
     ("Replaced socket", REPLACED, Manners.TIGHT_LOOP, 2,
      r"came back \d+ time\(s\) within 1.5 s after being replaced"),
     ("Keepalive", KEEPALIVE, Manners.IGNORES_PINGS, 1, r"no pong to ping 1 within 1 s"),
+    pytest.param("Reconnect", RECONNECT, Manners.STEADY, 2, r"do not back off: intervals 0\.5",
+                 marks=pytest.mark.slow, id="Reconnect-steady"),
 ])
 async def test_each_socket_flow_fails_at_the_right_step_against_a_broken_epos(
         served: Served_, flow: str, params: dict[str, Any], manners: Manners, index: int,
