@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dojo_epos.contract.close_codes import CLOSE_REPLACED, CLOSE_SERVICE_RESTART
+from dojo_epos.contract.tester_models import Param
 from dojo_epos.platform.gateway import EposSession, Handshake
 
 from ..engine import FlowDef, FlowRun, StepFailed
@@ -52,7 +53,7 @@ _NUMBERS: dict[str, tuple[float, float, float]] = {
 }
 
 
-def _check(names: tuple[str, ...]) -> Any:
+def _check(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], str | None]:
     def check(params: Mapping[str, Any]) -> str | None:
         for name in names:
             raw = params.get(name)
@@ -75,7 +76,7 @@ def _num(run: FlowRun, name: str) -> float:
     return float(run.param(name, _NUMBERS[name][0]))
 
 
-def _params(*names: str) -> tuple[Any, ...]:
+def _params(*names: str) -> tuple[Param, ...]:
     texts = {
         "reconnectWithin": "Seconds the EPOS has to reconnect after the platform drops its socket",
         "refusals": "How many handshakes in a row are refused while the back-off is measured",
