@@ -45,6 +45,7 @@ async def test_a_refuse_handshake_fault_answers_its_status_before_the_upgrade_n_
     async with connect(live.ws_url, additional_headers=auth_headers()):
         await wait_for(lambda: live.platform.gateway.connection(scope) is not None)
     assert [h.status for h in live.platform.gateway.handshakes(scope)] == [status, status, 101]
+    assert live.platform.gateway.refused == 2
     logged = [c for c in live.platform.invoker.calls.recent(scope) if c.capability == HANDSHAKE]
     assert len(logged) == 2
     assert all(f"refuse-handshake HTTP {status}" in (c.detail or "") for c in logged)

@@ -69,6 +69,7 @@ def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos",
             return
         refusal = faults.refusal(scope) if faults is not None else None
         if refusal is not None and refusal.status is not None:
+            gateway.refuse()
             gateway.note_handshake(scope, refusal.status)
             await _deny(websocket, refusal.status, "fault_injected",
                         f"{refusal.describe()}: this handshake is refused on purpose")
