@@ -52,41 +52,49 @@ def _start(*args: str, env: dict[str, str]) -> Background:
     return Background(proc)
 
 
+def _finish(proc: subprocess.Popen[str], what: str) -> None:
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, f"{what} failed:\n{out}"
+
+
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A seeded reference EPOS and a local platform, each its own process on a free port."""
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
+    """A seeded reference EPOS and a local platform, each its own process on a free port, and
+    both collections written by ``dojo-epos export postman``. Started side by side (each process
+    spends seconds importing), the EPOS as soon as its seed is done."""
     tmp = tmp_path_factory.mktemp("newman")
+    out = tmp / "collections"
     epos_db = f"sqlite:///{tmp / 'epos.sqlite3'}"
-    seeded = subprocess.run([DOJO_EPOS, "epos", "seed", "--db", epos_db], capture_output=True,
-                            text=True, env=clean_env(), timeout=120, check=False)
-    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     epos_port, platform_port = free_port(), free_port()
-    epos = _start("epos", "serve", "--port", str(epos_port), "--db", epos_db, "--username", "dojo",
-                  env={"EPOS_PASSWORD": PASSWORD})
     platform = _start("platform", "serve", "--port", str(platform_port), "--db",
                       f"sqlite:///{tmp / 'platform.sqlite3'}", "--log-level", "warning", env={})
+    export_args = ["export", "postman", "--out", str(out)]
+    if specs_available():
+        export_args += ["--specs", str(SPECS_DIR)]
+    side = {what: subprocess.Popen([DOJO_EPOS, *args], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, env=clean_env())
+            for what, args in (("seed", ["epos", "seed", "--db", epos_db]),
+                               ("export", export_args))}
+    epos = None
     try:
+        _finish(side["seed"], "dojo-epos epos seed")
+        epos = _start("epos", "serve", "--port", str(epos_port), "--db", epos_db, "--username",
+                      "dojo", env={"EPOS_PASSWORD": PASSWORD})
+        _finish(side["export"], "dojo-epos export postman")
         urls = {"epos": f"http://127.0.0.1:{epos_port}",
                 "platform": f"http://127.0.0.1:{platform_port}"}
         wait_for_http(urls["epos"] + "/healthz")
         wait_for_http(urls["platform"] + "/healthz")
-        yield urls
+        ensure_newman()
+        yield urls, out
     finally:
+        for proc in side.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
         for process in (platform, epos):
-            process.stop()
-
-
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Both collections, written by ``dojo-epos export postman`` (a separate process)."""
-    out = tmp_path_factory.mktemp("collections")
-    args = [DOJO_EPOS, "export", "postman", "--out", str(out)]
-    if specs_available():
-        args += ["--specs", str(SPECS_DIR)]
-    done = subprocess.run(args, capture_output=True, text=True, env=clean_env(), timeout=120,
-                          check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
+            if process is not None:
+                process.stop()
 
 
 def run_newman(collection: Path, variables: dict[str, str], report: Path) -> dict[str, Any]:
@@ -111,7 +119,8 @@ def _request_count(collection: Path) -> int:
 
 
 def test_newman_runs_the_epos_collection_against_the_reference_epos(
-        servers: dict[str, str], collections: Path, tmp_path: Path) -> None:
+        rig: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    servers, collections = rig
     collection = collections / EPOS_FILE
     run = run_newman(collection, {"baseUrl": servers["epos"], "username": "dojo",
                                   "password": PASSWORD}, tmp_path / "epos.json")
@@ -122,7 +131,8 @@ def test_newman_runs_the_epos_collection_against_the_reference_epos(
 
 
 def test_newman_runs_the_platform_collection_against_the_local_platform(
-        servers: dict[str, str], collections: Path, tmp_path: Path) -> None:
+        rig: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    servers, collections = rig
     collection = collections / PLATFORM_FILE
     run = run_newman(collection, {"baseUrl": servers["platform"], "apiKey": KEY,
                                   "softwareHouseId": "newman-house", "eposUrl": servers["epos"],
