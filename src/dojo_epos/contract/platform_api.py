@@ -19,21 +19,26 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from dojo_epos.contract import payments as p
 from dojo_epos.contract import platform_models as pm
 from dojo_epos.contract import tester_models as tm
 from dojo_epos.contract.capabilities import CATALOGUE
+from dojo_epos.contract.wire import WireModel
 
 __all__ = [
     "PLATFORM_API",
     "ApiErrorBody",
+    "Cleared",
     "Example",
+    "FaultList",
+    "FaultRequest",
     "Health",
     "Operation",
     "Param",
     "RecentEvents",
+    "StoredFault",
     "operation_for",
 ]
 
@@ -64,6 +69,51 @@ class RecentEvents(BaseModel):
     """``GET /epos/events``: the events this account sent, newest last."""
 
     events: list[dict[str, Any]]
+
+
+class FaultRequest(WireModel):
+    """``POST /epos-tester-tool/faults``: what to break for this account's calls.
+
+    ``kind`` is one of delay, drop-before-send, drop-after-send, never-answer, deliver-twice,
+    resend-new-id, close, refuse-handshake, ignore-pings; the other fields as the kind needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    capability: str | None = None
+    """Only calls of this capability (default: every call)."""
+    delay: float | None = None
+    """Seconds to hold a request (``delay``)."""
+    delay_max: float | None = None
+    """A random delay up to this many seconds instead."""
+    close_code: int | None = None
+    """For ``close``: 1001, 1012 or 4000."""
+    status: int | None = None
+    """For ``refuse-handshake``: 401 or 503."""
+    times: int | None = None
+    """How many calls it acts on (default: until cleared)."""
+
+
+class StoredFault(FaultRequest):
+    """A fault as the platform keeps it: its id, the calls it has left, its description (the
+    text the call log shows)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    description: str
+
+
+class FaultList(BaseModel):
+    """``GET /epos-tester-tool/faults``: this account's faults, in the order set."""
+
+    faults: list[StoredFault]
+
+
+class Cleared(BaseModel):
+    """How many faults a ``DELETE`` cleared."""
+
+    cleared: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +174,9 @@ _ALL_CAPABILITIES = [{"name": name, "version": "v1"}
                      for name in dict.fromkeys(c.name for c in CATALOGUE)]
 
 # The tester's answers: the flow id alone (a JSON string), a FlowResult.
-_REGISTRY, _EVENTS, _TESTER, _PAY, _HOOKS, _META = (
-    "Registry", "Events", "Tester", "Payment intents", "Webhooks", "Platform")
+_REGISTRY, _EVENTS, _TESTER, _PAY, _HOOKS, _META, _FAULTS = (
+    "Registry", "Events", "Tester", "Payment intents", "Webhooks", "Platform", "Faults")
+_FAULTS_PATH = "/epos-tester-tool/faults"
 
 PLATFORM_API: tuple[Operation, ...] = (
     Operation("GET", "/healthz", "get-healthz", "Health", _META, Health, auth=False, ours=True,
@@ -256,6 +307,20 @@ PLATFORM_API: tuple[Operation, ...] = (
     Operation("DELETE", "/webhooks/{subscriptionId}", "unsubscribe", "Unsubscribe", _HOOKS, None,
               status=204, errors="problem", headers=(_VERSION,),
               examples=(Example(204, headers=_V, path={"subscriptionId": "{{subscriptionId}}"}),)),
+    # -- faults on demand (last: a fault set acts on this account's later calls) ------------------
+    Operation("POST", _FAULTS_PATH, "add-fault", "Set a fault", _FAULTS, StoredFault, status=201,
+              body=FaultRequest, ours=True,
+              description="Misbehave on demand for this account's calls to its EPOS; 400 "
+                          "invalid_fault names the field that cannot be set.",
+              examples=(Example(201, body={"kind": "delay", "capability": "GetOrderById",
+                                           "delay": 0.1, "times": 1},
+                                capture={"faultId": "id"}),)),
+    Operation("GET", _FAULTS_PATH, "list-faults", "Faults", _FAULTS, FaultList, ours=True,
+              examples=(Example(200),)),
+    Operation("DELETE", f"{_FAULTS_PATH}/{{faultId}}", "clear-fault", "Clear a fault", _FAULTS,
+              Cleared, ours=True, examples=(Example(200, path={"faultId": "{{faultId}}"}),)),
+    Operation("DELETE", _FAULTS_PATH, "clear-faults", "Clear every fault", _FAULTS, Cleared,
+              ours=True, examples=(Example(200),)),
 )
 
 _BY_ROUTE = MappingProxyType({(o.method, o.path): o for o in PLATFORM_API})
