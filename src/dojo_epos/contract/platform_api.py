@@ -273,10 +273,11 @@ PLATFORM_API: tuple[Operation, ...] = (
               examples=(Example(200, headers=_V),)),
     Operation("POST", "/webhooks", "subscribe", "Subscribe", _HOOKS, p.Subscription,
               body=p.SubscriptionRequest, errors="problem", headers=(_VERSION,),
-              description="Locally, plain http:// to a loopback host is accepted too.",
+              description="Locally, plain http:// to a loopback host is accepted too (Dojo "
+                          "takes https:// only).",
               examples=(Example(200, headers=_V, body={
                   "events": ["payment_intent.status_updated"],
-                  "url": "http://127.0.0.1:9/postman-webhooks"},
+                  "url": "https://127.0.0.1:9/postman-webhooks"},
                   capture={"subscriptionId": "id"}),)),
     Operation("GET", "/webhooks", "list-subscriptions", "Subscriptions", _HOOKS,
               list[p.Subscription], errors="problem", headers=(_VERSION,),
