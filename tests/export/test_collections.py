@@ -14,7 +14,12 @@ from dojo_epos.contract.capabilities import CATALOGUE, lookup
 from dojo_epos.contract.examples import EPOS_SCENARIO, SAMPLE_VALUES
 from dojo_epos.contract.platform_api import PLATFORM_API
 from dojo_epos.export import EPOS_FILE, PLATFORM_FILE, platform_document, write_postman
-from dojo_epos.export.collections import PLATFORM_VARIABLES, epos_collection, platform_collection
+from dojo_epos.export.collections import (
+    PLATFORM_VARIABLES,
+    answer_schema,
+    epos_collection,
+    platform_collection,
+)
 from dojo_epos.export.postman import SCHEMA
 from tests.specs import SPECS_DIR, needs_specs, rest_spec, validate, ws_spec
 
@@ -80,9 +85,24 @@ def test_the_epos_collection_covers_every_capability_with_basic_auth() -> None:
     assert covered == {c.name for c in CATALOGUE if c.event_type != "payment_intent.created"}
     requests = _requests(collection["item"])
     assert len(requests) == len(EPOS_SCENARIO)
+    for item, example in zip(requests, EPOS_SCENARIO, strict=True):
+        test = "\n".join(item["event"][-1]["script"]["exec"])
+        # A success is also checked for its shape: the platform's own model of the answer.
+        assert ("pm.response.to.have.jsonSchema(schema)" in test) == (example.expect < 300), item
     # The first request starts a run (a fresh runId); every request computes the times.
     assert "runId" in "".join(requests[0]["event"][0]["script"]["exec"])
     assert "lockExpiry" in "".join(collection["event"][0]["script"]["exec"])
+
+
+def test_the_answer_schema_takes_an_array_of_table_pages_too() -> None:
+    """spec defect #5: SearchTables' answer may come as an array of pages."""
+    import jsonschema  # type: ignore[import-untyped]
+
+    schema = answer_schema(lookup("SearchTables"))
+    page = {"data": [{"id": "T1", "name": "Table 1"}]}
+    jsonschema.Draft202012Validator(schema).validate(page)
+    jsonschema.Draft202012Validator(schema).validate([page, page])
+    assert not jsonschema.Draft202012Validator(schema).is_valid({"data": [{"id": 1}]})
 
 
 def _spec_body_schema(method: str, template: str) -> tuple[dict[str, Any], str]:

@@ -16,14 +16,16 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from dojo_epos.contract.capabilities import lookup
+from pydantic import TypeAdapter
+
+from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.examples import EPOS_SCENARIO, TIME_VARIABLES
 from dojo_epos.contract.platform_api import PLATFORM_API
 from dojo_epos.contract.restmap import rest_request_for
 from dojo_epos.export.postman import collection, folder, request_item, url_of
 from dojo_epos.settings import DOJO_API_VERSION
 
-__all__ = ["epos_collection", "platform_collection"]
+__all__ = ["answer_schema", "epos_collection", "platform_collection"]
 
 PLATFORM_VARIABLES = {
     "baseUrl": "http://127.0.0.1:8000",
@@ -93,7 +95,9 @@ def epos_collection(rest_spec: Mapping[str, Any] | None = None) -> dict[str, Any
             name, method, url_of("baseUrl", template), expect=example.expect,
             path_values=path_values, headers={**call.headers, **example.headers},
             body=call.body, capture=example.capture, description=description,
-            prerequest=[_RUN_ID] if index == 0 else ()))
+            prerequest=[_RUN_ID] if index == 0 else (),
+            schema=answer_schema(capability) if 200 <= example.expect < 300 else None,
+            schema_name=f"{capability.name} answer"))
     captured = {v: "" for e in EPOS_SCENARIO for v in e.capture}
     times = json.dumps(dict(TIME_VARIABLES))
     return collection(
@@ -113,6 +117,16 @@ def epos_collection(rest_spec: Mapping[str, Any] | None = None) -> dict[str, Any
                     "  at.setSeconds(0, 0);",
                     '  pm.collectionVariables.set(name, at.toISOString().replace(".000Z", "Z"));',
                     "});"])
+
+
+def answer_schema(capability: Capability) -> dict[str, Any]:
+    """The JSON schema of what the platform accepts as ``capability``'s answer (the result model
+    in validation mode; for SearchTables an array of pages too: spec defect #5)."""
+    schema = TypeAdapter(capability.result).json_schema(mode="validation", by_alias=True)
+    if not capability.array_of_pages:
+        return schema
+    defs = schema.pop("$defs", {})
+    return {"$defs": defs, "anyOf": [schema, {"type": "array", "items": schema}]}
 
 
 def _path_values(template: str, path: str) -> dict[str, str]:

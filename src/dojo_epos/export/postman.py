@@ -51,8 +51,11 @@ def request_item(
     capture: Mapping[str, str] | None = None,
     description: str = "",
     prerequest: Sequence[str] = (),
+    schema: Mapping[str, Any] | None = None,
+    schema_name: str = "",
 ) -> dict[str, Any]:
-    """One request whose test asserts ``expect`` and sets the ``capture`` variables."""
+    """One request whose test asserts ``expect`` (and, given a JSON ``schema``, that the answer
+    is valid by it) and sets the ``capture`` variables."""
     if path_values:
         url = {**url, "variable": [{"key": k, "value": v} for k, v in path_values.items()]}
     request: dict[str, Any] = {
@@ -68,6 +71,11 @@ def request_item(
                            "options": {"raw": {"language": "json"}}}
     test = [f"pm.test({json.dumps(f'{method} answers {expect}')}, function () {{",
             f"  pm.response.to.have.status({expect});", "});"]
+    if schema is not None:
+        title = json.dumps(f"the answer is a valid {schema_name or 'answer'}")
+        test += [f"const schema = {json.dumps(schema, separators=(',', ':'))};",
+                 f"pm.test({title}, function () {{",
+                 "  pm.response.to.have.jsonSchema(schema);", "});"]
     if capture:
         test += [_PICK, "const answer = pm.response.json();"]
         for variable, where in capture.items():
