@@ -42,18 +42,21 @@ def dojo_epos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
                           env=clean_env(**env), check=False)
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServers]:
-    """The local platform and the three EPOSes."""
-    folder = tmp_path_factory.mktemp("cli-tester")
-
+def platform_and_eposes(folder: Path) -> BackgroundServers:
+    """The local platform and the three EPOSes (``with`` it to run them)."""
     async def setup(stack: AsyncExitStack) -> dict[str, str]:
         return {"platform": await serve_platform(stack, folder, call_timeout=4.0),
                 "reference": await serve_reference(stack, folder, username=USER, password=PASSWORD),
                 "partial": await serve(stack, rest_app(OrderBook())),
                 "slow": await serve(stack, rest_app(OrderBook(Defect.SLOW, slow_seconds=6.0)))}
 
-    with BackgroundServers(setup) as running:
+    return BackgroundServers(setup)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServers]:
+    """The local platform and the three EPOSes, each EPOS registered under its own scope."""
+    with platform_and_eposes(tmp_path_factory.mktemp("cli-tester")) as running:
         for epos, caps in (("reference", []), ("partial", ["SearchOrders", "GetOrderById",
                                                            "RecordOrderPayment"]),
                            ("slow", ["SearchOrders", "GetOrderById", "RecordOrderPayment"])):

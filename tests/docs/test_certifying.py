@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_tester_commands import _Servers
+from tests.cli.test_tester_commands import platform_and_eposes
 from tests.platform.tester.strangers import PASSWORD
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -59,7 +59,7 @@ def _normal(output: str, urls: dict[str, str]) -> str:
 def test_the_readme_session_prints_what_it_shows(tmp_path: Path) -> None:
     session = _session()
     assert len(session) >= 8
-    with _Servers(tmp_path) as servers:
+    with platform_and_eposes(tmp_path) as servers:
         env = {**os.environ, "EPOS_URL": servers.urls["partial"], "EPOS_PASSWORD": PASSWORD,
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                "COLUMNS": "200"}
