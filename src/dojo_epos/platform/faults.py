@@ -48,13 +48,16 @@ from typing import Any, Protocol
 from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.platform.accounts import Scope
 
-__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "NOT_ACTED_ON", "WEBHOOK", "Fault",
+__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "NOT_ACTED_ON", "WEBHOOK",
+           "WEBHOOK_DELIVERED", "Fault",
            "FaultBackend", "FaultBook", "FaultError", "FaultKind"]
 
 log = logging.getLogger("dojo_epos.platform.faults")
 
-#: The ``transport`` a webhook delivery asks :meth:`FaultBook.take_call` with.
+#: The ``transport`` a webhook delivery asks :meth:`FaultBook.take_call` with before an attempt
+#: (delay, drop), and after a successful one (duplicate: only a delivered event is duplicated).
 WEBHOOK = "webhook"
+WEBHOOK_DELIVERED = "webhook-delivered"
 
 
 class FaultKind(StrEnum):
@@ -108,7 +111,9 @@ _REST_KINDS = frozenset({FaultKind.REST_DELAY, FaultKind.REST_RESET,
 _WEBHOOK_KINDS = frozenset({FaultKind.WEBHOOK_DELAY, FaultKind.WEBHOOK_DUPLICATE,
                             FaultKind.WEBHOOK_DROP})
 _DELAY_KINDS = frozenset({FaultKind.DELAY, FaultKind.REST_DELAY, FaultKind.WEBHOOK_DELAY})
-_KINDS_OF = {"ws": _SOCKET_KINDS, "rest": _REST_KINDS, WEBHOOK: _WEBHOOK_KINDS}
+_KINDS_OF = {"ws": _SOCKET_KINDS, "rest": _REST_KINDS,
+             WEBHOOK: frozenset({FaultKind.WEBHOOK_DELAY, FaultKind.WEBHOOK_DROP}),
+             WEBHOOK_DELIVERED: frozenset({FaultKind.WEBHOOK_DUPLICATE})}
 #: The JSON fields of a fault (camelCase, as the platform API takes and gives them).
 _FIELDS = ("kind", "capability", "delay", "delayMax", "closeCode", "status", "times")
 
