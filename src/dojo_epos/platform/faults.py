@@ -50,7 +50,7 @@ from typing import Any, Protocol
 from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.platform.accounts import Scope
 
-__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "NOT_ACTED_ON", "WEBHOOK",
+__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "MAX_TIMES", "NOT_ACTED_ON", "WEBHOOK",
            "WEBHOOK_DELIVERED", "Fault",
            "FaultBackend", "FaultBook", "FaultError", "FaultKind"]
 
@@ -104,6 +104,8 @@ CLOSE_CODES = frozenset({1001, 1012, 4000})
 HANDSHAKE_STATUSES = frozenset({401, 503})
 #: The longest delay a fault may add, in seconds (well past Dojo's time-out).
 MAX_DELAY = 120.0
+#: The most ``times`` a fault may be set to fire (it is a database integer on every engine).
+MAX_TIMES = 1_000_000
 
 _SOCKET_KINDS = frozenset({
     FaultKind.DELAY, FaultKind.DROP_BEFORE_SEND, FaultKind.DROP_AFTER_SEND, FaultKind.NEVER_ANSWER,
@@ -242,6 +244,8 @@ def _checked(fault: Fault) -> Fault:
         raise FaultError("status: only a refuse-handshake fault takes one")
     if fault.times is not None and fault.times < 1:
         raise FaultError("times: at least 1 (leave it out for every call)")
+    if fault.times is not None and fault.times > MAX_TIMES:
+        raise FaultError(f"times: at most {MAX_TIMES} (leave it out for every call)")
     return replace(fault, capability=capability)
 
 
