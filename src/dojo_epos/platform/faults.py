@@ -6,9 +6,12 @@ random delay range, a close code, an HTTP status) and how many times it fires (`
 every matching call until cleared). Nothing is set by default, and one scope's faults never touch
 another scope: every question is asked with the scope.
 
-The transports ask the book at the point where a fault acts: :meth:`FaultBook.for_call` before a
-call is sent, :meth:`FaultBook.for_handshake` when a socket opens. The book only decides (and
-counts down); acting on the decision is the caller's part. This module has no HTTP or socket code.
+The transports ask the book at the point where a fault acts: :meth:`FaultBook.take_call` (or the
+synchronous :meth:`FaultBook.for_call`) before a call is sent or a webhook delivered,
+:meth:`FaultBook.for_handshake` (:meth:`FaultBook.take_handshake`) when a socket opens. The book
+only decides (and counts down); acting on the decision is the caller's part. The invoker decides
+where the call is made; when another worker holds the socket, the chosen faults travel with the
+routed call (:mod:`.routing`) and that worker acts them out. This module has no HTTP or socket code.
 
 Acted on today: every call fault on the WebSocket (by the gateway's session: delay, drop before or
 after sending, never answer, deliver twice, re-send with a new id, close with a code), on REST (by
