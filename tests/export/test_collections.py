@@ -85,8 +85,9 @@ def test_the_epos_collection_covers_every_capability_with_basic_auth() -> None:
     assert len(requests) == len(EPOS_SCENARIO)
     for item, example in zip(requests, EPOS_SCENARIO, strict=True):
         test = "\n".join(item["event"][-1]["script"]["exec"])
-        # A success is also checked for its shape: the platform's own model of the answer.
-        assert ("pm.response.to.have.jsonSchema(schema)" in test) == (example.expect < 300), item
+        # Every answer is also checked for its shape: the result model's, or an EPOSError.
+        assert "pm.response.to.have.jsonSchema(schema)" in test, item
+        assert ("EPOSError" in test) == (example.expect >= 400), item
     # The first request starts a run (a fresh runId); every request computes the times.
     assert "runId" in "".join(requests[0]["event"][0]["script"]["exec"])
     assert "lockExpiry" in "".join(collection["event"][0]["script"]["exec"])
