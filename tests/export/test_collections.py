@@ -145,3 +145,19 @@ def test_export_writes_both_files(tmp_path: Path) -> None:
 def test_export_with_a_specs_folder_lacking_the_document_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="epos-data-rest.openapi.json"):
         write_postman(tmp_path / "out", tmp_path)
+
+
+def test_the_export_command_writes_both_and_names_a_missing_document(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dojo_epos.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["export", "postman", "--out", str(tmp_path / "c")],
+                         env={"DOJO_EPOS_SPECS": ""})
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == sorted([PLATFORM_FILE, EPOS_FILE])
+    refused = runner.invoke(app, ["export", "postman", "--out", str(tmp_path / "d"), "--specs",
+                                  str(tmp_path)])
+    assert refused.exit_code == 2
+    assert "epos-data-rest.openapi.json not found" in refused.output
