@@ -29,6 +29,11 @@ def _platform() -> dict[str, Any]:
     return platform_collection(platform_document())
 
 
+@cache
+def _epos_named() -> dict[str, Any]:
+    return epos_collection(rest_spec())
+
+
 def _requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for item in items:
@@ -119,7 +124,7 @@ def test_every_epos_body_validates_against_dojos_schema(index: int) -> None:
     """With the variables filled in, each request body is valid by Dojo's published schema."""
     example = EPOS_SCENARIO[index]
     capability = lookup(example.capability)
-    item = _requests(epos_collection(rest_spec())["item"])[index]
+    item = _requests(_epos_named()["item"])[index]
     body = item["request"].get("body")
     if capability.rest_body is None:
         assert body is None
@@ -130,7 +135,7 @@ def test_every_epos_body_validates_against_dojos_schema(index: int) -> None:
 
 @needs_specs
 def test_epos_requests_are_named_as_dojos_document_names_them() -> None:
-    items = _requests(epos_collection(rest_spec())["item"])
+    items = _requests(_epos_named()["item"])
     assert "ListAreas: List areas" in [i["name"] for i in items]
 
 
