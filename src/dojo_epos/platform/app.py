@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dojo_epos import __version__
+from dojo_epos.keepalive import WS_PROTOCOL
 from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.http.common import EXCEPTION_HANDLERS
@@ -41,6 +42,7 @@ from dojo_epos.platform.http.payments import payments_routes
 from dojo_epos.platform.http.registry import registry_routes
 from dojo_epos.platform.http.socket import socket_route
 from dojo_epos.platform.http.tester import tester_routes
+from dojo_epos.platform.socket_faults import SocketFaults
 from dojo_epos.serving import HTTP_PROTOCOL
 from dojo_epos.settings import default_platform_db
 
@@ -67,7 +69,7 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
         *payments_routes(platform.payments, platform.keys),
-        socket_route(platform.gateway, platform.keys),
+        socket_route(platform.gateway, platform.keys, faults=SocketFaults(platform.invoker)),
         *tester_routes(platform.tester, platform.keys),
         *faults_routes(platform.faults, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
@@ -109,6 +111,7 @@ def uvicorn_config(app: Any, host: str, port: int, settings: PlatformSettings,
                    **options: Any) -> uvicorn.Config:
     """A uvicorn config for the platform app, with the keepalive ping settings applied."""
     options.setdefault("http", HTTP_PROTOCOL)  # a WebSocket upgrade with too many headers: 431
+    options.setdefault("ws", WS_PROTOCOL)  # pings the gateway can time and withhold
     return uvicorn.Config(
         app, host=host, port=port, ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout, **options)
