@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from dojo_epos.client import AsyncClient
 from dojo_epos.contract.tester_models import FlowResult
@@ -286,18 +287,26 @@ async def _answer(sock: Any, book: OrderBook, frame: dict[str, Any]) -> None:
         reply["result"] = await book.call(capability, dict(frame.get("params") or {}))
     except Refused as exc:
         reply["error"] = exc.body()
-    await sock.send(json.dumps(reply))
+    with contextlib.suppress(ConnectionClosed):  # dropped meanwhile: the answer is lost
+        await sock.send(json.dumps(reply))
 
 
-async def ws_epos(book: OrderBook, url: str, connected: asyncio.Event) -> None:
+async def ws_epos(book: OrderBook, url: str, connected: asyncio.Event, *,
+                  reconnect: float | None = 0.05) -> None:
+    """Connect and answer; after a drop, connect again ``reconnect`` seconds later (None: never)."""
     headers = {"Authorization": f"Basic {SANDBOX_KEY}", "software-house-id": SOFTWARE_HOUSE}
-    async with ws_connect(url, additional_headers=headers) as sock:
-        connected.set()
-        tasks: set[asyncio.Task[None]] = set()
-        async for message in sock:
-            task = asyncio.create_task(_answer(sock, book, json.loads(message)))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+    tasks: set[asyncio.Task[None]] = set()
+    while True:
+        with contextlib.suppress(OSError, ConnectionClosed, InvalidHandshake):
+            async with ws_connect(url, additional_headers=headers) as sock:
+                connected.set()
+                async for message in sock:
+                    task = asyncio.create_task(_answer(sock, book, json.loads(message)))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        if reconnect is None:
+            return
+        await asyncio.sleep(reconnect)
 
 
 # -- the rig -------------------------------------------------------------------------------------
@@ -318,7 +327,8 @@ class StrangerRig:
 
 @contextlib.asynccontextmanager
 async def serve_stranger(book: OrderBook, transport: str, tmp_path: Path, *,
-                         call_timeout: float = 5.0) -> AsyncIterator[StrangerRig]:
+                         call_timeout: float = 5.0,
+                         reconnect: float | None = 0.05) -> AsyncIterator[StrangerRig]:
     settings = PlatformSettings(
         db_url=f"sqlite:///{tmp_path / 'platform.sqlite3'}", call_timeout=call_timeout,
         ping_interval=None, flow_timeout=60.0,
@@ -336,7 +346,8 @@ async def serve_stranger(book: OrderBook, transport: str, tmp_path: Path, *,
         else:
             served = await start_server(platform_app, lifespan="off", ws_ping_interval=None)
             connected = asyncio.Event()
-            epos = asyncio.create_task(ws_epos(book, f"ws://127.0.0.1:{served.port}/epos", connected))
+            epos = asyncio.create_task(ws_epos(book, f"ws://127.0.0.1:{served.port}/epos", connected,
+                                               reconnect=reconnect))
             await asyncio.wait_for(connected.wait(), 10)
             for _ in range(500):
                 if platform.gateway.connection(scope_of()) is not None:
