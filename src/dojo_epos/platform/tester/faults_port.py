@@ -32,13 +32,14 @@ class FlowFaults:
         self.call_timeout = call_timeout
         """Dojo's per-call time-out as this platform applies it (seconds)."""
 
-    def add(self, fault: Fault) -> Fault:
-        """Set ``fault`` for the run's scope; the stored fault (with its id)."""
-        return self.book.add(self.scope, fault)
+    async def add(self, fault: Fault) -> Fault:
+        """Set ``fault`` for the run's scope, shared with every worker before it returns; the
+        stored fault (with its id)."""
+        return await self.book.put(self.scope, fault)
 
-    def clear(self, fault: Fault) -> None:
+    async def clear(self, fault: Fault) -> None:
         """Remove ``fault`` if it is still set (a fault with ``times`` goes once it has fired)."""
-        self.book.clear(self.scope, fault.id)
+        await self.book.remove(self.scope, fault.id)
 
     def pending(self, fault: Fault) -> bool:
         """Whether ``fault`` is still set (with ``times=1``: it has not fired yet)."""

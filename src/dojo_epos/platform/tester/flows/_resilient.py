@@ -119,12 +119,12 @@ async def take_payable_order(run: FlowRun) -> Tab:
 async def injected(run: FlowRun, step: StepHandle, fault: Fault) -> AsyncIterator[Fault]:
     """``fault`` set for the run's scope within the block, cleared after it whatever happens."""
     port = faults_of(run)
-    stored = port.add(fault)
+    stored = await port.add(fault)
     step.info(f"injected {stored.describe()}")
     try:
         yield stored
     finally:
-        port.clear(stored)
+        await port.clear(stored)
 
 
 async def raw_call(run: FlowRun, step: StepHandle, capability: str,
