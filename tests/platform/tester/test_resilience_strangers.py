@@ -136,6 +136,7 @@ async def test_certification_fails_the_resilience_section_of_an_epos_that_never_
                                delay="0.1")
     assert result.status is Status.FAILURE, _explain(result)
     name, _, _ = _first_failed(result.model_copy(update={"steps": result.steps[1:]}))
+    # Keepalive passes; Lost reply, the first to drop the socket, catches it
     assert name == "Resilience: Lost reply: The EPOS reconnects within 0.5 s", _explain(result)
     verdict = result.steps[0]
     assert verdict.status is Status.FAILURE

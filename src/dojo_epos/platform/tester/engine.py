@@ -44,6 +44,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .faults_port import FlowFaults
     from .payments_port import FlowPayments
+    from .sockets_port import FlowSockets
 
 log = logging.getLogger("dojo_epos.tester")
 
@@ -165,6 +166,8 @@ class FlowRun:
     """The run's account on the payments service (the Refund and Webhook flows use it)."""
     faults: FlowFaults | None = None
     """The run's scope on the fault book and its EPOS socket (the resilience flows use it)."""
+    sockets: FlowSockets | None = None
+    """The run's handle on its scope's EPOS socket (the socket resilience flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
     _transport_line: str = field(default="", init=False)
 

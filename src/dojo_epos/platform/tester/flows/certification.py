@@ -207,7 +207,7 @@ async def _run_section(run: FlowRun, section: Section, order_id: str | None,
     run.params = {"orderId": order_id, "tableId": table_id if section is PAYMENTS else None,
                   "splits": 2, "tip": 100, "pageSize": 3,
                   "delay": saved.get("delay") or DEFAULT_DELAY,
-                  "reconnectWithin": saved.get("reconnectWithin") or None}
+                  "reconnectWithin": saved.get("reconnectWithin") or None, **SOCKET_BOUNDS}
     run.prefix = f"{section.title}: "
     try:
         if section.needs_order and order_id is None:
@@ -293,6 +293,10 @@ def _verdict(plan: _Plan, product: Product,
 #: The network delay of the Resilience section's Slow network flow (seconds; short, as it is paid
 #: on every certification run).
 DEFAULT_DELAY = 0.5
+#: The socket flows' bounds in the Resilience section: short watches, paid on every certification
+#: run over the WebSocket (an EPOS that is idle-silent or comes back after 4000 within them is still
+#: caught; run Keepalive and Replaced socket alone for their longer default watches).
+SOCKET_BOUNDS = {"pongWithin": 2, "idleFor": 1, "closedWithin": 2, "window": 1.5}
 
 CERTIFICATION = FlowDef(
     "Certification",

@@ -1,9 +1,11 @@
 """The resilience flows, and the Resilience section Certification runs them in (issue 14, item 2).
 
-Call-level flows (this package): Lost reply, Duplicate delivery, Slow network. Socket-level flows
-(Reconnect, Keepalive, Replaced socket) join :data:`RESILIENCE_FLOWS` through
-:data:`SOCKET_RESILIENCE` when they land; the section runs them first (a socket that does not come
-back makes every call-level result moot).
+Socket-level flows (:mod:`.sockets`: Keepalive, Reconnect, Replaced socket; WebSocket only) and
+call-level flows (Lost reply, Duplicate delivery, Slow network). The section runs Keepalive, then
+the call-level flows (Lost reply's drop is also a first reconnect check), then Reconnect, whose
+refused handshakes leave a well-behaved EPOS backing off for a while (its back-off resets only once
+a connection has stayed up), and Replaced socket last: an EPOS that honours close code 4000 by
+stopping is not connected afterwards (reconnect it before running other flows).
 
 The section runs every resilience flow that applies over the run's transport
 (:attr:`~..engine.FlowDef.transports`), each one whole, with its steps named ``Resilience: <flow>:
@@ -17,25 +19,28 @@ after a time-out, Slow network), and nothing that did not run is reported SUCCES
 
 from __future__ import annotations
 
-from dojo_epos.contract.tester_models import LEFT_OUT_PREFIX, NOT_OVER_REST_STEP
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from dojo_epos.contract.tester_models import LEFT_OUT_PREFIX, NOT_OVER_REST_STEP, Param
 
 from ..engine import FlowDef, FlowRun, StepFailed
-from ._common import _p
-from ._resilient import PAYMENT_CAPABILITIES
 from .duplicate_delivery import DUPLICATE_DELIVERY
 from .lost_reply import LOST_REPLY
 from .slow_network import SLOW_NETWORK
+from .sockets import KEEPALIVE, RECONNECT, REPLACED_SOCKET, SOCKET_RESILIENCE
 
-__all__ = ["CALL_RESILIENCE", "NOT_OVER_REST_STEP", "RESILIENCE", "RESILIENCE_FLOWS",
-           "SOCKET_RESILIENCE"]
+__all__ = ["CALL_RESILIENCE", "NOT_OVER_REST_STEP", "RESILIENCE", "RESILIENCE_FLOWS"]
 
 #: The call-level resilience flows.
 CALL_RESILIENCE: tuple[FlowDef, ...] = (LOST_REPLY, DUPLICATE_DELIVERY, SLOW_NETWORK)
-#: Hook for the socket-level flows (Reconnect, Keepalive, Replaced socket): their tuple goes here
-#: when their module lands; until then the section runs the call-level flows only.
-SOCKET_RESILIENCE: tuple[FlowDef, ...] = ()
-#: Every resilience flow, in the order the section runs them.
-RESILIENCE_FLOWS: tuple[FlowDef, ...] = (*SOCKET_RESILIENCE, *CALL_RESILIENCE)
+#: The socket flows as the section runs them: over the WebSocket only.
+_SOCKET = {f.name: replace(f, transports=("ws",)) for f in SOCKET_RESILIENCE}
+#: Every resilience flow, in the order the section runs them (see the module's text).
+RESILIENCE_FLOWS: tuple[FlowDef, ...] = (
+    _SOCKET[KEEPALIVE.name], *CALL_RESILIENCE, _SOCKET[RECONNECT.name], _SOCKET[REPLACED_SOCKET.name])
+assert {f.name for f in RESILIENCE_FLOWS} >= set(_SOCKET), "a socket flow is missing from the order"
 
 
 async def resilience(run: FlowRun) -> None:
@@ -67,14 +72,29 @@ def _capabilities() -> tuple[str, ...]:
     names: list[str] = []
     for flow in RESILIENCE_FLOWS:
         names += [c for c in flow.capabilities if c not in names]
-    return tuple(names) or PAYMENT_CAPABILITIES
+    return tuple(names)
+
+
+def _params() -> tuple[Param, ...]:
+    """Every resilience flow's parameters, once each (they are passed on to the flows)."""
+    found: dict[str, Param] = {}
+    for flow in RESILIENCE_FLOWS:
+        for param in flow.params:
+            found.setdefault(param.name, param)
+    return tuple(found.values())
+
+
+def _check_params(params: Mapping[str, Any]) -> str | None:
+    for flow in RESILIENCE_FLOWS:
+        if flow.check_params is not None:
+            own = {p.name for p in flow.params}
+            problem = flow.check_params({k: v for k, v in params.items() if k in own})
+            if problem:
+                return problem
+    return None
 
 
 RESILIENCE = FlowDef(
-    "Resilience", (
-        _p("delay", "number", "Seconds the network adds in Slow network", default="1"),
-        _p("reconnectWithin", "number", "Seconds the EPOS has to reconnect in Lost reply",
-           default="10"),
-    ), resilience,
+    "Resilience", _params(), resilience,
     "Every resilience flow that applies over the run's transport, one after the other",
-    _capabilities())
+    _capabilities(), check_params=_check_params)
