@@ -54,3 +54,11 @@ def test_the_node_suite_fails_when_its_epos_breaks_a_rule(tmp_path: Path) -> Non
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert re.search(r"^# fail [12]$", ran.stdout, re.MULTILINE), ran.stdout
     assert "FAILURE" in ran.stdout
+
+
+def test_the_page_shows_the_suite_verbatim() -> None:
+    """docs/other-languages.md shows examples/node/pay-at-table.test.mjs as it is, so it cannot drift."""
+    text = (ROOT / "docs" / "other-languages.md").read_text()
+    _, _, rest = text.partition("<!-- file: examples/node/pay-at-table.test.mjs -->\n```js\n")
+    block, _, _ = rest.partition("```\n")
+    assert block == SUITE.read_text()
