@@ -9,7 +9,8 @@ layer (:mod:`.http`, :mod:`.dashboard`) on them, handing each route the services
 Routes: ``GET /healthz`` (no auth), the registry under ``/epos/integrations``, ``POST /epos/events``
 (and the local ``GET /epos/events``), the Dojo API an EPOS calls (``/payment-intents...``,
 ``/webhooks...``: :mod:`.http.payments`), the WebSocket gateway at ``/epos``, the tester tool under
-``/epos-tester-tool`` and the dashboard under ``/dashboard``. Platform API errors are
+``/epos-tester-tool`` (faults on demand at ``/epos-tester-tool/faults``: :mod:`.http.faults`) and
+the dashboard under ``/dashboard``. Platform API errors are
 ``{"error": <code>, "message": <text>}`` (see :mod:`dojo_epos.platform.errors`); a request that
 matches no route or method gets the same shape, never an HTML page.
 """
@@ -32,6 +33,7 @@ from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.http.common import EXCEPTION_HANDLERS
 from dojo_epos.platform.http.events import events_routes
+from dojo_epos.platform.http.faults import faults_routes
 from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
 from dojo_epos.platform.http.payments import payments_routes
 from dojo_epos.platform.http.registry import registry_routes
@@ -64,6 +66,7 @@ def platform_routes(platform: Platform) -> list[BaseRoute]:
         *payments_routes(platform.payments, platform.keys),
         socket_route(platform.gateway, platform.keys),
         *tester_routes(platform.tester, platform.keys),
+        *faults_routes(platform.faults, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
                           router=platform.router,

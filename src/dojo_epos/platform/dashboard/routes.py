@@ -12,6 +12,8 @@ JSON endpoints. Pages:
 * ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome, searched by order
   id and trace id (:mod:`.callsearch`); a flow's expected refusals are marked expected;
 * ``/dashboard/traffic?scope=`` — the last hour in pictures, live (:mod:`.traffic`, :mod:`.charts`);
+* ``/dashboard/faults?scope=`` — the account's faults on demand, added and cleared
+  (:mod:`.faults_pages`);
 * ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`.terminal_pages`).
 
 A scope is named in the query string as ``environment:fingerprint:softwareHouse``: the API key
@@ -41,6 +43,7 @@ from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
 from .callsearch import mentions
+from .faults_pages import FaultPages
 from .health import health_of
 from .runs import junit
 from .terminal_pages import TerminalPages
@@ -286,6 +289,7 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
                   keys=keys, router=router)
     traffic = TrafficPages(d)
     terminal = TerminalPages(d)
+    faults = FaultPages(d)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -300,6 +304,9 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
         Route(f"{BASE}/traffic", traffic.page, methods=["GET"]),
         Route(f"{BASE}/api/traffic", traffic.live, methods=["GET"]),
         Route(f"{BASE}/flows/{{flow_id}}/junit.xml", partial(junit, d), methods=["GET"]),
+        Route(f"{BASE}/faults", faults.page, methods=["GET"]),
+        Route(f"{BASE}/faults", faults.add, methods=["POST"]),
+        Route(f"{BASE}/faults/clear", faults.clear, methods=["POST"]),
         Route(f"{BASE}/terminal", terminal.terminal, methods=["GET"]),
         Route(f"{BASE}/terminal/pay", terminal.pay, methods=["POST"]),
         Route(f"{BASE}/terminal/receipts/{{receipt_id}}", terminal.receipt, methods=["GET"]),
