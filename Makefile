@@ -63,7 +63,7 @@ $(ONEFILE_STAMP): | $(STAMP)
 	touch $(ONEFILE_STAMP)
 
 onefile: $(ONEFILE_STAMP) ## dist/dojo-epos: the CLI as one Linux executable (PyInstaller; cached)
-	$(BIN)/python packaging/build_onefile.py --out dist/dojo-epos
+	$(BIN)/python freeze/build_onefile.py --out dist/dojo-epos
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -51,11 +51,10 @@ export async function startPlatform({ apiKey, softwareHouseId, timeoutMs = 60_00
     }
   }
   async function stop() {
-    if (child.exitCode === null) {
+    child.removeAllListeners("exit"); // the start-up's listener: exiting is expected now
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.removeAllListeners("exit");
-      child.once("exit", () => {});
-      child.kill("SIGINT");
+      child.kill("SIGINT"); // it stops cleanly on Ctrl-C
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });

@@ -19,11 +19,12 @@ SUITE = ROOT / "examples" / "node" / "pay-at-table.test.mjs"
 pytestmark = pytest.mark.socket
 
 
-def test_the_node_suite_certifies_its_epos_against_the_local_platform() -> None:
+def test_the_node_suite_certifies_its_epos_against_the_local_platform(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("no node on the PATH (the example needs Node 20 or later)")
-    ran = subprocess.run([node, "--test", str(SUITE)], cwd=ROOT, env=clean_env(DOJO_EPOS=DOJO_EPOS),
+    ran = subprocess.run([node, "--test", str(SUITE)], cwd=ROOT,
+                         env=clean_env(DOJO_EPOS=DOJO_EPOS, TMPDIR=str(tmp_path)),
                          capture_output=True, text=True, timeout=180, check=False)
     print(ran.stdout, ran.stderr)
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -32,6 +33,7 @@ def test_the_node_suite_certifies_its_epos_against_the_local_platform() -> None:
     steps = re.findall(r"^#\s+(SUCCESS|FAILURE)\s+(.+)$", ran.stdout, re.MULTILINE)
     assert len(steps) >= 10 and {status for status, _ in steps} == {"SUCCESS"}, steps
     assert re.search(r'<testsuite name="Pay at Table[^"]*" tests="\d+" failures="0"', ran.stdout)
+    assert not list(tmp_path.glob("dojo-platform-*")), "the suite's teardown leaves no platform folder"
 
 
 @pytest.mark.slow

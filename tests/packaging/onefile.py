@@ -1,4 +1,4 @@
-"""The single-file build for tests: ``make onefile`` (cached, see packaging/build_onefile.py) once."""
+"""The single-file build for tests: ``make onefile`` (cached, see freeze/build_onefile.py) once."""
 
 from __future__ import annotations
 

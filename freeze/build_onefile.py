@@ -38,7 +38,7 @@ EXCLUDED = ["pytest", "_pytest", "hypothesis", "playwright", "schemathesis", "my
 def _inputs() -> list[Path]:
     files = sorted(p for p in (ROOT / "src" / "dojo_epos").rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"))
-    return [*files, ROOT / "pyproject.toml", Path(__file__).resolve(), ROOT / "packaging" / "onefile.py"]
+    return [*files, ROOT / "pyproject.toml", Path(__file__).resolve(), ROOT / "freeze" / "onefile.py"]
 
 
 def cache_key() -> str:
@@ -58,8 +58,16 @@ def cache_dir() -> Path:
     return Path(base) / "dojo-epos" / "onefile"
 
 
+#: PyInstaller appends the archive to the executable with objcopy; --strip runs strip (binutils).
+TOOLS = ("objcopy", "strip")
+
+
 def pyinstaller(out: Path) -> None:
-    """Freeze packaging/onefile.py into ``out`` (a file)."""
+    """Freeze freeze/onefile.py into ``out`` (a file)."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"make onefile needs {' and '.join(missing)} (binutils): "
+                         "apt-get install binutils, or your system's equivalent")
     with tempfile.TemporaryDirectory(prefix="dojo-epos-onefile-") as work:
         command = [sys.executable, "-m", "PyInstaller", "--onefile", "--name", NAME, "--noconfirm",
                    "--log-level", "WARN", "--strip", "--distpath", str(Path(work) / "dist"),
@@ -69,7 +77,7 @@ def pyinstaller(out: Path) -> None:
                    "--collect-submodules", "dojo_epos", "--collect-data", "dojo_epos",
                    *(f"--hidden-import={m}" for m in HIDDEN),
                    *(f"--exclude-module={m}" for m in EXCLUDED),
-                   str(ROOT / "packaging" / "onefile.py")]
+                   str(ROOT / "freeze" / "onefile.py")]
         subprocess.run(command, check=True, cwd=work)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(Path(work) / "dist" / NAME, out)
