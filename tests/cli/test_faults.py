@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,14 @@ def test_a_refused_fault_is_one_line_naming_the_field(url: str) -> None:
     assert faults(url, "clear").returncode == 2  # neither an id nor --all
     unknown = faults(url, "clear", "f-nothing")
     assert unknown.returncode == 1 and "no fault f-nothing" in unknown.stderr
+
+
+def test_the_help_and_the_docs_name_every_kind() -> None:
+    """A new kind cannot be left out of `faults add --help` or docs/faults.md's table."""
+    from dojo_epos.cli.faults import KINDS_HELP
+    from dojo_epos.platform.faults import FaultKind
+
+    table = (Path(__file__).resolve().parents[2] / "docs" / "faults.md").read_text()
+    for kind in FaultKind:
+        assert kind.value in KINDS_HELP, kind
+        assert f"| `{kind.value}` |" in table, kind

@@ -6,16 +6,21 @@ random delay range, a close code, an HTTP status) and how many times it fires (`
 every matching call until cleared). Nothing is set by default, and one scope's faults never touch
 another scope: every question is asked with the scope.
 
-The transports ask the book at the point where a fault acts: :meth:`FaultBook.for_call` before a
-call is sent, :meth:`FaultBook.for_handshake` when a socket opens. The book only decides (and
-counts down); acting on the decision is the caller's part. This module has no HTTP or socket code.
+The transports ask the book at the point where a fault acts: :meth:`FaultBook.take_call` (or the
+synchronous :meth:`FaultBook.for_call`) before a call is sent or a webhook delivered,
+:meth:`FaultBook.for_handshake` (:meth:`FaultBook.take_handshake`) when a socket opens. The book
+only decides (and counts down); acting on the decision is the caller's part. The invoker decides
+where the call is made; when another worker holds the socket, the chosen faults travel with the
+routed call (:mod:`.routing`) and that worker acts them out. This module has no HTTP or socket code.
 
 Acted on today: every call fault on the WebSocket (by the gateway's session: delay, drop before or
 after sending, never answer, deliver twice, re-send with a new id, close with a code), on REST (by
 the invoker: delay, connection reset, retry after a time-out) and on webhook deliveries (by
 :mod:`.payments.delivery`: delay, duplicate, drop); the fired fault's :meth:`Fault.describe` is
-added to the call's ``detail`` in the call log. Refusing handshakes and ignoring pings are not acted
-on yet, so :meth:`FaultBook.add` refuses them, saying so.
+added to the call's ``detail`` in the call log. Refusing handshakes (the ``/epos`` endpoint answers
+HTTP 401 or 503 before the upgrade) and ignoring pings (the platform's WebSocket protocol withholds
+its pongs) are acted on by :mod:`.socket_faults`, which puts each firing in the call log too
+(``ignore-pings`` with ``times``: that many pings go unanswered).
 
 **Shared by every worker.** A book given a :class:`FaultBackend` (:mod:`.faultstore`: a table of
 the platform's database) keeps its faults there and holds a per-process cache, reloaded when a
@@ -197,8 +202,8 @@ def _integer(body: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
-#: Kinds modelled here that no transport acts on yet (refused by :meth:`FaultBook.add`).
-NOT_ACTED_ON = frozenset({FaultKind.REFUSE_HANDSHAKE, FaultKind.IGNORE_PINGS})
+#: Kinds modelled here that no transport acts on yet (refused by :meth:`FaultBook.add`): none now.
+NOT_ACTED_ON: frozenset[FaultKind] = frozenset()
 
 
 def _checked(fault: Fault) -> Fault:
@@ -315,8 +320,13 @@ class FaultBook:
                 self._enqueue(_Op("claim", scope, fault_id=fault.id))
         return fired[0] if fired else None
 
-    def ignores_pings(self, scope: Scope) -> bool:
-        return any(f.kind is FaultKind.IGNORE_PINGS for f in self._faults.get(scope, ()))
+    def for_ping(self, scope: Scope) -> Fault | None:
+        """The fault withholding the answer to this ping from the EPOS, if one is set (counted down)."""
+        fired = self._take(scope, frozenset({FaultKind.IGNORE_PINGS}), None)
+        for fault in fired:
+            if fault.times is not None:
+                self._enqueue(_Op("claim", scope, fault_id=fault.id))
+        return fired[0] if fired else None
 
     def _drop(self, scope: Scope, fault_id: str | None) -> int:
         faults = self._faults.get(scope, [])

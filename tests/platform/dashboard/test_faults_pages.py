@@ -58,3 +58,14 @@ async def test_a_form_from_another_origin_changes_nothing(rig: Rig) -> None:
     refused = await rig.http.post("/dashboard/faults", params={"scope": rig.token},
                                   data={"kind": "rest-reset"}, headers={"Origin": "http://evil"})
     assert refused.status_code == 403 and rig.platform.faults.of(scope_of()) == []
+
+
+async def test_the_overview_and_the_calls_page_say_when_faults_are_set(rig: Rig) -> None:
+    """So that a failure a fault caused is not taken for the EPOS's."""
+    await rig.register()
+    assert "none set" in (await rig.page("/dashboard")).text
+    assert "calls may fail on purpose" not in (await rig.page("/dashboard/calls")).text
+    await rig.platform.faults.put(scope_of(), Fault(FaultKind.REST_RESET))
+    assert "1 set</a>" in (await rig.page("/dashboard")).text
+    assert "1 fault set for this account: calls may fail on purpose" in (
+        await rig.page("/dashboard/calls")).text

@@ -165,6 +165,7 @@ class Dashboard:
             health = health_of(registrations, await self.tester.recent(scope, 20), calls,
                                connection.connected_at if connection else None)
             accounts.append({"scope": scope, "health": health,
+                             "faults": len(self.invoker.faults.of(scope)),
                              "registrations": [_registration_view(r) for r in registrations],
                              "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
         accounts.sort(key=lambda a: not a["health"].registered)  # registered accounts first
@@ -267,7 +268,7 @@ class Dashboard:
         return render("calls.html", scope=scope, calls=shown, total=len(rows),
                       capability=capability, outcome=outcome, outcomes=outcomes,
                       capabilities=capabilities, registered=registered, order=order_id,
-                      trace=trace_id)
+                      trace=trace_id, faults_set=len(self.invoker.faults.of(scope)))
 
 
 def _outcome_matches(row: CallRow, wanted: str) -> bool:
