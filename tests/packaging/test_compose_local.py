@@ -12,6 +12,7 @@ service's account, and must succeed.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -24,13 +25,24 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.epos.reference.conftest import PG_URL, _admin
 from tests.packaging.test_container import ours, services
 from tests.processes import DOJO_EPOS, Background, clean_env, free_port
 
 pytestmark = [pytest.mark.socket, pytest.mark.postgres]
 
 DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
+PG_URL = os.environ.get("DOJO_EPOS_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
