@@ -20,6 +20,7 @@ from typing import Any
 
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.outcome import InvocationResult
+from dojo_epos.platform.schema import EncodedJSON
 from dojo_epos.platform.store import Store
 
 __all__ = ["LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
@@ -37,16 +38,31 @@ MAX_LOGGED_BYTES = 16 * 1024
 
 def bounded(value: Any, limit: int = MAX_LOGGED_BYTES) -> Any:
     """``value``, or when its JSON is longer than ``limit`` a note with its size and an excerpt."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
+    return _bounded_json(value, limit)[0]
+
+
+def _bounded_json(value: Any, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, EncodedJSON | None]:
+    """:func:`bounded` and its JSON text (anything odd in it as its string form), or None for None.
+
+    One encoding serves both the size check and the database row (see
+    :class:`~.schema.LoggedJSON`). A value that is not JSON at all (a cycle) is kept in the ring
+    when short, and stored as the note.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, bool | int | float):
+        return value, EncodedJSON(json.dumps(value, default=str))
+    encoded = True
     try:
         text = json.dumps(value, default=str)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    if len(text) <= limit:
-        return value
-    return {"truncated": True, "jsonBytes": len(text.encode("utf-8", "replace")),
+        text, encoded = repr(value), False
+    short = len(text) <= limit
+    if short and encoded:
+        return value, EncodedJSON(text)
+    note = {"truncated": True, "jsonBytes": len(text.encode("utf-8", "replace")),
             "excerpt": text[: min(limit, 2000)]}
+    return value if short else note, EncodedJSON(json.dumps(note))
 
 
 class CallLog:
@@ -69,13 +85,14 @@ class CallLog:
 
     def record(self, scope: Scope, outcome: InvocationResult) -> None:
         """Add one call: to the ring now, to the database soon (request and reply bounded)."""
-        request, reply = bounded(outcome.request), bounded(outcome.reply)
+        (request, request_json), (reply, reply_json) = (
+            _bounded_json(outcome.request), _bounded_json(outcome.reply))
         if request is not outcome.request or reply is not outcome.reply:
             outcome = dataclasses.replace(outcome, request=request, reply=reply)
         self._ring.append((scope, outcome))
         entry = {"capability": outcome.capability, "transport": outcome.transport,
                  "outcome": outcome.outcome, "detail": outcome.detail,
-                 "request": request, "reply": reply,
+                 "request": request_json, "reply": reply_json,
                  "duration_ms": outcome.duration_ms, "started_at": outcome.started_at,
                  "expected": outcome.expected}
         if self._queue is None:

@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
 from dojo_epos.platform.schema import (
+    EncodedJSON,
     add_missing_columns,
     calls,
     flow_results,
@@ -312,7 +313,8 @@ class Store:
             return int(result.inserted_primary_key[0])  # type: ignore[index]  # one-column key
 
     async def add_calls(self, entries: list[tuple[Scope, dict[str, Any]]]) -> None:
-        """Insert many call-log rows in one transaction (each dict has add_call's keywords)."""
+        """Insert many call-log rows in one transaction (each dict has add_call's keywords; a
+        request or reply given as :class:`~.schema.EncodedJSON` is stored as that text)."""
         if not entries:
             return
         await self.start()
@@ -384,8 +386,8 @@ def _registration(row: Any) -> Registration:
 
 def _jsonable(value: Any) -> Any:
     """A JSON-safe copy (anything odd becomes its string form), so logging a call never fails."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, EncodedJSON):
+        return value
     return json.loads(json.dumps(value, default=str))
 
 
