@@ -2,8 +2,11 @@
 
 The ring is current at once (the dashboard and the benchmarks read it). The database copy is
 written by a background task in batches: a write per call on the caller's path cost more than the
-call itself. Under overload (the writer behind by :data:`LOG_QUEUE_SIZE` entries) an entry is not
-persisted but counted in :attr:`CallLog.dropped`: the log is a record, never worth slowing calls.
+call itself. The writer waits up to :data:`LINGER` seconds for a batch to fill (one transaction
+per call, at one call in flight, cost more than the call too); :meth:`CallLog.flush` cuts the wait
+short, so a reader that flushes first (the dashboard's call search) sees every call. Under
+overload (the writer behind by :data:`LOG_QUEUE_SIZE` entries) an entry is not persisted but
+counted in :attr:`CallLog.dropped`: the log is a record, never worth slowing calls.
 Neither copy ever holds a registration password or an API key, and neither holds more than
 :data:`MAX_LOGGED_BYTES` of one call's request or reply.
 """
@@ -23,13 +26,15 @@ from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.schema import EncodedJSON
 from dojo_epos.platform.store import Store
 
-__all__ = ["LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
+__all__ = ["LINGER", "LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
 
 #: Call-log entries waiting to be written before new ones are dropped (and counted).
 LOG_QUEUE_SIZE = 10_000
 _BATCH = 200
+#: Seconds the writer waits for more entries before writing a batch that is not full.
+LINGER = 0.02
 
 
 #: Most of one call's request or reply the log keeps (and the dashboard shows), as JSON text.
@@ -69,9 +74,13 @@ class CallLog:
     """Recent calls in memory (``ring_size`` of them) and all of them in ``store``."""
 
     def __init__(self, store: Store, *, ring_size: int = 500,
-                 queue_size: int = LOG_QUEUE_SIZE) -> None:
+                 queue_size: int = LOG_QUEUE_SIZE, linger: float = LINGER) -> None:
         self.store = store
         self.queue_size = queue_size
+        self.linger = linger
+        #: Set while someone waits in :meth:`flush`: the writer writes what it has at once.
+        self._hurry: asyncio.Event | None = None
+        self._flushing = 0
         self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
         self._queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -97,7 +106,9 @@ class CallLog:
                  "expected": outcome.expected}
         if self._queue is None:
             self._queue = asyncio.Queue(maxsize=self.queue_size)
-            self._writer = asyncio.create_task(self._write(self._queue), name="call log writer")
+            self._hurry = asyncio.Event()
+            self._writer = asyncio.create_task(self._write(self._queue, self._hurry),
+                                               name="call log writer")
         try:
             self._queue.put_nowait((scope, entry))
         except asyncio.QueueFull:
@@ -105,9 +116,13 @@ class CallLog:
             if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
                 log.warning("call log behind: %d entries not persisted", self.dropped)
 
-    async def _write(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]]) -> None:
+    async def _write(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]],
+                     hurry: asyncio.Event) -> None:
         while True:
             batch = [await queue.get()]
+            if self.linger > 0 and queue.qsize() < _BATCH - 1 and not hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(hurry.wait(), self.linger)
             while not queue.empty() and len(batch) < _BATCH:
                 batch.append(queue.get_nowait())
             try:
@@ -121,7 +136,19 @@ class CallLog:
     async def flush(self) -> None:
         """Wait until every call recorded so far is in the database."""
         if self._queue is not None:
-            await self._queue.join()
+            await self._join()
+
+    async def _join(self) -> None:
+        queue, hurry = self._queue, self._hurry
+        assert queue is not None and hurry is not None
+        self._flushing += 1
+        hurry.set()
+        try:
+            await queue.join()
+        finally:
+            self._flushing -= 1
+            if not self._flushing:
+                hurry.clear()
 
     async def aclose(self) -> None:
         """Write what is waiting (up to 5 s), then stop the writer."""
@@ -129,8 +156,8 @@ class CallLog:
             return
         assert self._queue is not None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), 5)
+            await asyncio.wait_for(self._join(), 5)
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
-        self._writer = self._queue = None
+        self._writer = self._queue = self._hurry = None
