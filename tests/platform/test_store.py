@@ -79,7 +79,7 @@ async def test_a_call_log_from_before_the_expected_column_gains_it(tmp_path: Pat
 
 async def _call_log_round_trip(store: Store) -> None:
     """Shared by the SQLite and PostgreSQL tests: encoded text and plain values read back alike."""
-    from dojo_epos.platform.schema import EncodedJSON
+    from dojo_epos.platform.store import EncodedJSON
 
     order = {"id": "o1", "lines": [{"qty": 2, "name": "Burger \u00e9"}], "total": 12.5}
     base = {"capability": "GetOrderById", "transport": "ws", "outcome": "ok", "detail": None,
@@ -99,6 +99,6 @@ async def _call_log_round_trip(store: Store) -> None:
 
 
 async def test_call_log_rows_take_encoded_json_as_it_is(platform: Platform) -> None:
-    """The call log hands the store each request and reply encoded once (schema.EncodedJSON):
+    """The call log hands the store each request and reply encoded once (store.EncodedJSON):
     stored as that text, not encoded again, and read back as the value."""
     await _call_log_round_trip(platform.store)

@@ -21,10 +21,11 @@ import logging
 from collections import deque
 from typing import Any
 
+from pydantic_core import to_json
+
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.outcome import InvocationResult
-from dojo_epos.platform.schema import EncodedJSON
-from dojo_epos.platform.store import Store
+from dojo_epos.platform.store import EncodedJSON, Store
 
 __all__ = ["LINGER", "LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
 
@@ -50,23 +51,23 @@ def _bounded_json(value: Any, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, Encod
     """:func:`bounded` and its JSON text (anything odd in it as its string form), or None for None.
 
     One encoding serves both the size check and the database row (see
-    :class:`~.schema.LoggedJSON`). A value that is not JSON at all (a cycle) is kept in the ring
-    when short, and stored as the note.
+    :class:`~.store.EncodedJSON`), and it is pydantic-core's (compact UTF-8, several times faster
+    than ``json.dumps`` on a call's reply). A value that is not JSON at all (a cycle) is kept in
+    the ring when short, and stored as the note.
     """
     if value is None:
         return None, None
-    if isinstance(value, bool | int | float):
-        return value, EncodedJSON(json.dumps(value, default=str))
-    encoded = True
     try:
-        text = json.dumps(value, default=str)
+        raw = to_json(value, fallback=str)
     except (TypeError, ValueError, RecursionError):
-        text, encoded = repr(value), False
-    short = len(text) <= limit
+        text = repr(value)
+        size, short, encoded = len(text.encode("utf-8", "replace")), len(text) <= limit, False
+    else:
+        size, short, encoded = len(raw), len(raw) <= limit, True
+        text = raw.decode("utf-8", "replace")
     if short and encoded:
         return value, EncodedJSON(text)
-    note = {"truncated": True, "jsonBytes": len(text.encode("utf-8", "replace")),
-            "excerpt": text[: min(limit, 2000)]}
+    note = {"truncated": True, "jsonBytes": size, "excerpt": text[: min(limit, 2000)]}
     return value if short else note, EncodedJSON(json.dumps(note))
 
 

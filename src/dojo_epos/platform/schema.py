@@ -20,15 +20,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     inspect,
     text,
 )
-from sqlalchemy.engine import Dialect
 
 __all__ = [
-    "EncodedJSON", "LoggedJSON", "add_missing_columns", "calls", "flow_results", "metadata",
-    "pos_events", "registrations", "scope_columns",
+    "add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations",
+    "scope_columns",
 ]
 
 metadata = MetaData()
@@ -68,34 +66,6 @@ pos_events = Table(
     Column("received_at", String(40), nullable=False),
 )
 
-class EncodedJSON(str):
-    """JSON text encoded already: :class:`LoggedJSON` stores it as it is, without encoding again."""
-
-    __slots__ = ()
-
-
-class LoggedJSON(TypeDecorator[Any]):
-    """A JSON column that also takes :class:`EncodedJSON` text as it is.
-
-    The call log encodes each request and reply once, to bound its size; encoding it again on
-    insert (twice, with a JSON-safe copy made first) cost more than the rest of an invocation.
-    Any other value is encoded as by ``JSON``, and reads give the decoded value either way.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> Any:
-        encode = self.impl_instance.dialect_impl(dialect).bind_processor(dialect)
-
-        def process(value: Any) -> Any:
-            if isinstance(value, EncodedJSON):
-                return str(value)
-            return value if encode is None else encode(value)
-
-        return process
-
-
 calls = Table(
     "platform_calls", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -104,8 +74,8 @@ calls = Table(
     Column("transport", String(8), nullable=True),
     Column("outcome", String(32), nullable=False),
     Column("detail", Text, nullable=True),
-    Column("request", LoggedJSON, nullable=True),
-    Column("reply", LoggedJSON, nullable=True),
+    Column("request", JSON, nullable=True),
+    Column("reply", JSON, nullable=True),
     Column("duration_ms", Float, nullable=False),
     Column("started_at", String(40), nullable=False),
     # The caller expected this EPOSError (a tester flow checking a NotFound): not a failure.
