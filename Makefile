@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test lint style types bench reliability clean chromium
+.PHONY: help demo test lint style types bench reliability clean chromium newman postman
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,18 @@ test: $(STAMP) chromium ## set up (with the test tools), then run lint, types an
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow"
+
+# newman (Postman's runner) from npm, installed once into build/newman (gitignored) and reused;
+# tests/export/test_newman.py installs it the same way when it is missing (and skips without npm).
+NEWMAN := build/newman/node_modules/.bin/newman
+$(NEWMAN):
+	npm install --prefix build/newman --no-audit --no-fund --loglevel error newman@6
+
+newman: $(STAMP) $(NEWMAN) ## run both Postman collections with newman against a real platform and EPOS
+	$(BIN)/pytest tests/export/test_newman.py -s -p no:randomly
+
+postman: $(STAMP) ## write the Postman collections into build/postman
+	$(BIN)/dojo-epos export postman --out build/postman
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src tests

@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from dojo_epos.keepalive import WS_PROTOCOL
 from tests.epos.reference.conftest import _admin  # one copy of the PostgreSQL admin
 from tests.reliability.figures import FIGURES
 
@@ -85,7 +86,8 @@ class LoopServer:
 
     async def start(self) -> LoopServer:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.requested_port,
-                                log_level="warning", lifespan="off", ws_ping_interval=None)
+                                log_level="warning", lifespan="off", ws_ping_interval=None,
+                                ws=WS_PROTOCOL)
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:

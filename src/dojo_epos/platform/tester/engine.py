@@ -43,6 +43,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .payments_port import FlowPayments
+    from .sockets_port import FlowSockets
 
 log = logging.getLogger("dojo_epos.tester")
 
@@ -159,6 +160,8 @@ class FlowRun:
     """Put before each step's name (Certification names the checklist section this way)."""
     payments: FlowPayments | None = None
     """The run's account on the payments service (the Refund and Webhook flows use it)."""
+    sockets: FlowSockets | None = None
+    """The run's handle on its scope's EPOS socket (the socket resilience flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
     _transport_line: str = field(default="", init=False)
 

@@ -37,6 +37,7 @@ from .engine import FlowRun, run_flow
 from .flows import FLOWS, flow_by_name, missing_params
 from .payments_port import FlowPayments
 from .single_call import single_call_run
+from .sockets_port import FlowSockets
 from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
@@ -134,7 +135,8 @@ class TesterService:
         run = FlowRun(definition, params,
                       PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
                       on_update=on_update,
-                      payments=FlowPayments(self.payments, scope) if self.payments else None)
+                      payments=FlowPayments(self.payments, scope) if self.payments else None,
+                      sockets=FlowSockets(self.invoker, scope))
         key_holder["key"] = (scope, run.flow_id)
         return run
 

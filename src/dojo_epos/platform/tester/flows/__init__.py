@@ -21,12 +21,13 @@ from .order_and_pay import ORDER_AND_PAY
 from .orders import CANCEL_ORDER, GET_BILL, GET_ORDER, LIST_AREAS, SEARCH_ORDERS, SEARCH_TABLES
 from .pay_at_table import PAY_AT_TABLE
 from .refunds_webhooks import PAYMENT_FLOWS
+from .sockets import SOCKET_RESILIENCE
 
-__all__ = ["FLOWS", "flow_by_name", "missing_params"]
+__all__ = ["FLOWS", "SOCKET_RESILIENCE", "flow_by_name", "missing_params"]
 
 FLOWS: tuple[FlowDef, ...] = (
     GET_ORDER, SEARCH_ORDERS, SEARCH_TABLES, LIST_AREAS, GET_BILL, CANCEL_ORDER, LOCK_ORDER,
-    PAY_AT_TABLE, ORDER_AND_PAY, BOOKINGS, CERTIFICATION, *PAYMENT_FLOWS,
+    PAY_AT_TABLE, ORDER_AND_PAY, BOOKINGS, CERTIFICATION, *PAYMENT_FLOWS, *SOCKET_RESILIENCE,
 )
 
 _BY_NAME = {f.name: f for f in FLOWS}
