@@ -168,6 +168,7 @@ class Invoker:
         validate: bool = True,
         timeout: float | None = None,
         expect_error: ErrorType | tuple[ErrorType, ...] | None = None,
+        faultable: bool = True,
     ) -> InvocationResult:
         """Call ``capability_name`` (any registered name or alias) for ``scope``.
 
@@ -176,6 +177,8 @@ class Invoker:
         With ``validate=False`` a dict is sent as given, so a tester can send bad input on purpose.
         ``expect_error`` names the EPOSError the caller is checking for: when the EPOS answers with
         it, the call log marks the call *expected* (a flow's negative check is not a fault).
+        ``faultable=False`` takes no fault from the book: the platform's own background calls
+        (HandleEvent for each intent change) must not take a fault a flow set for its own call.
         """
         outcome = InvocationResult(capability=capability_name, ok=False)
         started = time.perf_counter()
@@ -190,7 +193,7 @@ class Invoker:
             chosen, registration, fallback = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
-            if self.faults.has(scope):  # no fault set: no await, no query (the hot path)
+            if faultable and self.faults.has(scope):  # none set: no await, no query (hot path)
                 faults = await self.faults.take_call(scope, capability.name, chosen)
             if chosen == WS:
                 try:
