@@ -41,6 +41,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"  {name:<{width}}  {value}")
     for name, value in sorted(FIGURES.notes.items()):
         terminalreporter.write_line(f"  note: {name}: {value}")
+    if FIGURES.drops:
+        table = FIGURES.drop_table()
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        terminalreporter.write_line("  after a socket fault with payments in flight (seconds from "
+                                    "the drop):")
+        for row in table:
+            terminalreporter.write_line("    " + "  ".join(f"{c:<{w}}" for c, w in zip(row, widths,
+                                                                                        strict=True)))
     markexpr = config.getoption("markexpr", default="") or "all"
     record: dict[str, Any] = {}
     if ARTIFACT.is_file():
@@ -69,6 +77,14 @@ def pg_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def epos_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """An empty EPOS database, once per backend: its kind and URL."""
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path / 'epos.sqlite3'}"
+    return "postgresql", str(request.getfixturevalue("pg_url"))
 
 
 # -- in-loop servers --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from pydantic import TypeAdapter
 
+from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.examples import EPOS_SCENARIO, TIME_VARIABLES
 from dojo_epos.contract.platform_api import PLATFORM_API
@@ -38,6 +39,7 @@ PLATFORM_VARIABLES = {
 }
 EPOS_VARIABLES = {"baseUrl": "http://127.0.0.1:8080", "username": "dojo", "password": ""}
 
+_ERROR_SCHEMA = TypeAdapter(m.EPOSError).json_schema(mode="validation", by_alias=True)
 _RUN_ID = ('pm.collectionVariables.set("runId", Date.now().toString(36) + '
            'Math.random().toString(36).slice(2, 6));')
 
@@ -96,8 +98,8 @@ def epos_collection(rest_spec: Mapping[str, Any] | None = None) -> dict[str, Any
             path_values=path_values, headers={**call.headers, **example.headers},
             body=call.body, capture=example.capture, description=description,
             prerequest=[_RUN_ID] if index == 0 else (),
-            schema=answer_schema(capability) if 200 <= example.expect < 300 else None,
-            schema_name=f"{capability.name} answer"))
+            schema=answer_schema(capability) if example.expect < 300 else _ERROR_SCHEMA,
+            schema_name=f"{capability.name} answer" if example.expect < 300 else "EPOSError"))
     captured = {v: "" for e in EPOS_SCENARIO for v in e.capture}
     times = json.dumps(dict(TIME_VARIABLES))
     return collection(
