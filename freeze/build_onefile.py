@@ -89,6 +89,7 @@ def build(out: Path, *, use_cache: bool = True) -> str:
     """Build (or copy from the cache) the executable to ``out``; says which it did."""
     key = cache_key()
     cached = cache_dir() / key / NAME
+    out.parent.mkdir(parents=True, exist_ok=True)  # dist/ is not there in a fresh clone
     if use_cache and cached.is_file():
         shutil.copy2(cached, out)
         return f"{out}: from the cache ({cached})"

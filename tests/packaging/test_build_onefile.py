@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -63,7 +64,7 @@ def test_an_unchanged_tree_copies_the_cached_file(builder: ModuleType, tmp_path:
     monkeypatch.setattr(builder, "pyinstaller", fake_pyinstaller)
     out = tmp_path / "dist" / "dojo-epos"
     assert "built" in builder.build(out)
-    out.unlink()
+    shutil.rmtree(out.parent)  # a fresh clone has no dist/
     assert "from the cache" in builder.build(out)
     assert out.read_bytes().startswith(b"\x7fELF") and len(built) == 1
     (builder.ROOT / "src" / "dojo_epos" / "cli.py").write_text("print('changed')\n")
