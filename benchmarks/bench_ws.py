@@ -9,6 +9,8 @@ cost) or the reference EPOS on the cached SQLite database.
 The baseline is bare ``websockets`` on both ends, in the same two-process shape: a server sends the
 same JSON-RPC request frames the gateway sends, a client answers each with a reply frame of the same
 bytes the connector sent (the id swapped in), and the server matches replies to requests by id.
+The bare client offers no permessage-deflate, as the connector does not by default (see
+:mod:`dojo_epos.epos.connector`): both sides of the ratio send the same uncompressed frames.
 
 ``ws.invoke`` figures go through ``Platform.invoke`` instead, the path a tester flow or a Dojo
 product takes: the registry lookup, params and result validation and the call log in the platform
@@ -34,7 +36,7 @@ __all__ = ["run"]
 KEY = "sk_sandbox_benchmark0123456789"
 SOFTWARE_HOUSE = "bench-house"
 INFLIGHT = (1, 32)
-TARGET_32 = Target("ratio", ">=", 0.5)
+TARGET_32 = Target("ratio", ">=", 0.65)
 ID_SLOT = '"__ID__"'
 
 
@@ -218,7 +220,7 @@ async def _echo_client(args: dict[str, Any]) -> None:
     from websockets.asyncio.client import connect
 
     template: str = args["reply"]
-    async with connect(args["url"], max_size=None, ping_interval=None) as ws:
+    async with connect(args["url"], max_size=None, ping_interval=None, compression=None) as ws:
         answering = asyncio.ensure_future(_answer(ws, template))
         await command()
         answering.cancel()

@@ -62,7 +62,7 @@ class Config:
     #: Calls per query in the growth benchmark.
     growth_samples: int = 300
     #: Connector sockets in the memory benchmark.
-    sockets: int = 1000
+    sockets: int = 10_000
     #: Runs of each flow.
     flow_runs: int = 10
     #: Where seeded SQLite databases are kept between runs.
@@ -79,7 +79,7 @@ class Config:
         values: dict[str, Any] = dict(
             quick=True, growth_sizes=(1_000, 10_000, 50_000), rest_orders=1_000,
             load_seconds=2.0, warmup_seconds=0.5, ws_seconds=1.0, growth_samples=100,
-            flow_runs=3)
+            sockets=1000, flow_runs=3)
         values.update(changes)
         return cls(**values)
 

@@ -59,7 +59,9 @@ class SocketKeepalive:
 
     def answer_pings_when(self, answer: Callable[[], bool]) -> None:
         """Ask ``answer()`` at each ping from the client; a pong is sent only when it says True."""
-        self._protocol.conn.answer = answer
+        gate = self._protocol.conn
+        assert isinstance(gate, _PongGate)
+        gate.answer = answer
 
     async def ping(self, timeout: float) -> float:
         """Send a ping and wait for its pong: the round trip in seconds.
@@ -74,10 +76,9 @@ class KeepaliveProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        old = self.conn
-        self.conn: _PongGate = _PongGate(
-            extensions=old.available_extensions,
-            max_size=(old.max_message_size, old.max_fragment_size), logger=old.logger)
+        # The ServerProtocol uvicorn built, with every setting it chose, made a _PongGate in place
+        # (a subclass adding one method and no state), rather than rebuilt from copied arguments.
+        self.conn.__class__ = _PongGate
         self.keepalive = SocketKeepalive(self)
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
 

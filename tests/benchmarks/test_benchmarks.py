@@ -57,9 +57,14 @@ async def test_rest_benchmark_produces_its_figures(tiny: Config, report: Report)
     """REST: rps, p50, p99 and the in-memory variant for both queries, against the bare app."""
     figures = await bench_rest.run(tiny, report)
     check(figures, {f"rest.{q}.{k}" for q in ("get_order_by_id", "search_orders")
-                    for k in ("rps", "p50", "p99", "in_memory_handler.rps")})
+                    for k in ("rps", "p50", "p99", "in_memory_handler.rps")}
+          | {"rest.get_order_by_id.no_cache.rps", "rest.get_order_by_id.no_cache.p50"})
     rps = next(f for f in figures if f.name == "rest.get_order_by_id.rps")
     assert rps.target is not None and rps.details["epos"]["errors"] == 0
+    assert rps.details["uncached"]["errors"] == 0 and rps.details["uncached"]["requests"] > 0
+    targets = {f.name: f.target for f in figures if f.target is not None}
+    assert set(targets) == {"rest.get_order_by_id.rps", "rest.get_order_by_id.no_cache.rps",
+                            "rest.search_orders.rps"}
 
 
 async def test_python_load_generator_counts_requests_and_errors(tiny: Config,

@@ -29,6 +29,11 @@ def _platform() -> dict[str, Any]:
     return platform_collection(platform_document())
 
 
+@cache
+def _epos_named() -> dict[str, Any]:
+    return epos_collection(rest_spec())
+
+
 def _requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for item in items:
@@ -58,7 +63,11 @@ def test_the_platform_collection_has_every_example_and_the_key_as_variables() ->
     assert {"apiKey", "softwareHouseId", "baseUrl", "eposUrl", "eposPassword"} <= variables
     requests = _requests(collection["item"])
     assert len(requests) == sum(len(row.examples) for row in PLATFORM_API) >= 33
-    for item, row in zip(requests, [r for r in PLATFORM_API for _ in r.examples], strict=True):
+    examples = [(r, e) for r in PLATFORM_API for e in r.examples]
+    for item, (row, example) in zip(requests, examples, strict=True):
+        test = "\n".join(item["event"][-1]["script"]["exec"])
+        # The answer's shape is checked against the document, wherever it has a body.
+        assert ("pm.response.to.have.jsonSchema(schema)" in test) == (example.expect != 204), item
         headers = {h["key"]: h["value"] for h in item["request"]["header"]}
         assert item["request"]["method"] == row.method
         assert (headers.get("Authorization") == "Basic {{apiKey}}") == row.auth
@@ -85,8 +94,9 @@ def test_the_epos_collection_covers_every_capability_with_basic_auth() -> None:
     assert len(requests) == len(EPOS_SCENARIO)
     for item, example in zip(requests, EPOS_SCENARIO, strict=True):
         test = "\n".join(item["event"][-1]["script"]["exec"])
-        # A success is also checked for its shape: the platform's own model of the answer.
-        assert ("pm.response.to.have.jsonSchema(schema)" in test) == (example.expect < 300), item
+        # Every answer is also checked for its shape: the result model's, or an EPOSError.
+        assert "pm.response.to.have.jsonSchema(schema)" in test, item
+        assert ("EPOSError" in test) == (example.expect >= 400), item
     # The first request starts a run (a fresh runId); every request computes the times.
     assert "runId" in "".join(requests[0]["event"][0]["script"]["exec"])
     assert "lockExpiry" in "".join(collection["event"][0]["script"]["exec"])
@@ -118,7 +128,7 @@ def test_every_epos_body_validates_against_dojos_schema(index: int) -> None:
     """With the variables filled in, each request body is valid by Dojo's published schema."""
     example = EPOS_SCENARIO[index]
     capability = lookup(example.capability)
-    item = _requests(epos_collection(rest_spec())["item"])[index]
+    item = _requests(_epos_named()["item"])[index]
     body = item["request"].get("body")
     if capability.rest_body is None:
         assert body is None
@@ -129,7 +139,7 @@ def test_every_epos_body_validates_against_dojos_schema(index: int) -> None:
 
 @needs_specs
 def test_epos_requests_are_named_as_dojos_document_names_them() -> None:
-    items = _requests(epos_collection(rest_spec())["item"])
+    items = _requests(_epos_named()["item"])
     assert "ListAreas: List areas" in [i["name"] for i in items]
 
 
@@ -144,3 +154,19 @@ def test_export_writes_both_files(tmp_path: Path) -> None:
 def test_export_with_a_specs_folder_lacking_the_document_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="epos-data-rest.openapi.json"):
         write_postman(tmp_path / "out", tmp_path)
+
+
+def test_the_export_command_writes_both_and_names_a_missing_document(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dojo_epos.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["export", "postman", "--out", str(tmp_path / "c")],
+                         env={"DOJO_EPOS_SPECS": ""})
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == sorted([PLATFORM_FILE, EPOS_FILE])
+    refused = runner.invoke(app, ["export", "postman", "--out", str(tmp_path / "d"), "--specs",
+                                  str(tmp_path)])
+    assert refused.exit_code == 2
+    assert "epos-data-rest.openapi.json not found" in refused.output

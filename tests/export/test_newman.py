@@ -34,16 +34,15 @@ PASSWORD = "newman-epos-pw-1"
 KEY = "sk_sandbox_newman_0123456789abcdef"
 
 
-def ensure_newman() -> Path:
-    """newman from npm in build/newman (installed on first use, then reused)."""
-    if not NEWMAN.exists():
-        NEWMAN_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "install", "--prefix", str(NEWMAN_DIR), "--no-audit", "--no-fund",
-             "--loglevel", "error", f"newman@{NEWMAN_VERSION}"],
-            capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, f"npm install newman failed:\n{done.stdout}\n{done.stderr}"
-    return NEWMAN
+def install_newman() -> subprocess.Popen[str] | None:
+    """Start installing newman from npm into build/newman, unless it is there (then reused)."""
+    if NEWMAN.exists():
+        return None
+    NEWMAN_DIR.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        ["npm", "install", "--prefix", str(NEWMAN_DIR), "--no-audit", "--no-fund", "--loglevel",
+         "error", f"newman@{NEWMAN_VERSION}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _start(*args: str, env: dict[str, str]) -> Background:
@@ -53,7 +52,7 @@ def _start(*args: str, env: dict[str, str]) -> Background:
 
 
 def _finish(proc: subprocess.Popen[str], what: str) -> None:
-    out, _ = proc.communicate(timeout=120)
+    out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, f"{what} failed:\n{out}"
 
 
@@ -61,7 +60,8 @@ def _finish(proc: subprocess.Popen[str], what: str) -> None:
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
     """A seeded reference EPOS and a local platform, each its own process on a free port, and
     both collections written by ``dojo-epos export postman``. Started side by side (each process
-    spends seconds importing), the EPOS as soon as its seed is done."""
+    spends seconds importing; newman's npm install too, the first time), the EPOS as soon as its
+    seed is done."""
     tmp = tmp_path_factory.mktemp("newman")
     out = tmp / "collections"
     epos_db = f"sqlite:///{tmp / 'epos.sqlite3'}"
@@ -75,6 +75,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, st
                                    stderr=subprocess.STDOUT, text=True, env=clean_env())
             for what, args in (("seed", ["epos", "seed", "--db", epos_db]),
                                ("export", export_args))}
+    if (npm := install_newman()) is not None:
+        side["npm install newman"] = npm
     epos = None
     try:
         _finish(side["seed"], "dojo-epos epos seed")
@@ -85,7 +87,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, st
                 "platform": f"http://127.0.0.1:{platform_port}"}
         wait_for_http(urls["epos"] + "/healthz")
         wait_for_http(urls["platform"] + "/healthz")
-        ensure_newman()
+        if npm is not None:
+            _finish(npm, "npm install newman")
         yield urls, out
     finally:
         for proc in side.values():
@@ -99,7 +102,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, st
 
 def run_newman(collection: Path, variables: dict[str, str], report: Path) -> dict[str, Any]:
     """Run one collection; print newman's own summary table; the JSON report's ``run``."""
-    args = [str(ensure_newman()), "run", str(collection), "--reporters", "cli,json",
+    args = [str(NEWMAN), "run", str(collection), "--reporters", "cli,json",
             "--reporter-json-export", str(report), "--timeout-request", "20000", "--color", "off"]
     for key, value in variables.items():
         args += ["--env-var", f"{key}={value}"]

@@ -13,6 +13,16 @@ from a factory, so tests and :mod:`dojo_epos.testing` can hand it an in-memory s
 
 The API key is sent as is (``Authorization: Basic <key>``) and never logged: logs show
 :func:`mask_secret` of it.
+
+Compression. The connector does not offer permessage-deflate (RFC 7692) unless built with
+``compression="deflate"``. Dojo's AsyncAPI document says nothing about WebSocket extensions, so
+nothing says its gateway accepts deflate; a client that does not offer it works with any server,
+and a server that does accept it gains nothing we can rely on. The costs are certain: each
+compressed socket keeps a zlib compressor and decompressor for its whole life (about 57 KiB a
+socket idle measured with it against under 10 KiB without, so 10,000 sockets would need over
+half a GiB: ``memory.*`` in benchmarks/README.md), and every frame is deflated and inflated on
+the event loop. What it would save is bandwidth: an order is about 1 KB of JSON, which deflate
+roughly halves. An EPOS on a metered or slow link with few sockets can turn it on.
 """
 
 from __future__ import annotations
@@ -68,7 +78,8 @@ class Connector:
     :class:`ConnectorGaveUp` when it stops by itself: ``max_refusals`` refusals in a row (a refused
     key, a wrong URL, a TLS failure; ``None`` retries for ever), or a socket replaced by a newer one
     for the same scope when ``on_replaced="stop"`` (with ``"backoff"`` it waits ``replaced_backoff``
-    seconds and comes back).
+    seconds and comes back). ``compression="deflate"`` offers permessage-deflate (off by
+    default: see the module notes).
     """
 
     def __init__(
@@ -92,6 +103,7 @@ class Connector:
         open_timeout: float | None = 10,
         grace_period: float = 10,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        compression: Literal["deflate"] | None = None,
         connect: ConnectionFactory | None = None,
         on_state_change: Callable[[ConnectorState, str | None], None] | None = None,
         on_event: Callable[[ConnectionEvent], None] | None = None,
@@ -102,6 +114,8 @@ class Connector:
             raise ValueError("max_refusals must be at least 1 (or None: retry for ever)")
         if on_replaced not in ("stop", "backoff"):
             raise ValueError(f"on_replaced must be 'stop' or 'backoff', not {on_replaced!r}")
+        if compression not in ("deflate", None):
+            raise ValueError(f"compression must be 'deflate' or None, not {compression!r}")
         self.handler = handler
         self.url = url
         self.max_concurrency = max_concurrency
@@ -138,6 +152,8 @@ class Connector:
                 # websockets closes the socket on a frame above max_size; keep that far above our
                 # own limit so a merely oversized frame gets a logged refusal, not a reconnect.
                 max_size=max_frame_bytes * 16,
+                # No permessage-deflate unless asked for: see the module notes.
+                compression=compression,
             )
 
         self._connect: ConnectionFactory = connect or default_connect

@@ -12,12 +12,14 @@ OpenAPI document does, where that document is at hand.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from pydantic import TypeAdapter
 
+from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, lookup
 from dojo_epos.contract.examples import EPOS_SCENARIO, TIME_VARIABLES
 from dojo_epos.contract.platform_api import PLATFORM_API
@@ -38,6 +40,7 @@ PLATFORM_VARIABLES = {
 }
 EPOS_VARIABLES = {"baseUrl": "http://127.0.0.1:8080", "username": "dojo", "password": ""}
 
+_ERROR_SCHEMA = TypeAdapter(m.EPOSError).json_schema(mode="validation", by_alias=True)
 _RUN_ID = ('pm.collectionVariables.set("runId", Date.now().toString(36) + '
            'Math.random().toString(36).slice(2, 6));')
 
@@ -59,7 +62,9 @@ def platform_collection(document: Mapping[str, Any]) -> dict[str, Any]:
                 url_of("baseUrl", row.path, example.query), expect=example.expect,
                 path_values=example.path, headers={**headers, **example.headers},
                 body=example.body, capture=example.capture,
-                description=operation.get("description", "")))
+                description=operation.get("description", ""),
+                schema=_documented_answer(document, operation, example.expect),
+                schema_name=f"{row.operation_id} answer" if example.expect < 300 else "error"))
     info = document.get("info", {})
     return collection(
         "dojo-epos local platform API",
@@ -96,8 +101,8 @@ def epos_collection(rest_spec: Mapping[str, Any] | None = None) -> dict[str, Any
             path_values=path_values, headers={**call.headers, **example.headers},
             body=call.body, capture=example.capture, description=description,
             prerequest=[_RUN_ID] if index == 0 else (),
-            schema=answer_schema(capability) if 200 <= example.expect < 300 else None,
-            schema_name=f"{capability.name} answer"))
+            schema=answer_schema(capability) if example.expect < 300 else _ERROR_SCHEMA,
+            schema_name=f"{capability.name} answer" if example.expect < 300 else "EPOSError"))
     captured = {v: "" for e in EPOS_SCENARIO for v in e.capture}
     times = json.dumps(dict(TIME_VARIABLES))
     return collection(
@@ -127,6 +132,26 @@ def answer_schema(capability: Capability) -> dict[str, Any]:
         return schema
     defs = schema.pop("$defs", {})
     return {"$defs": defs, "anyOf": [schema, {"type": "array", "items": schema}]}
+
+
+def _documented_answer(document: Mapping[str, Any], operation: Mapping[str, Any],
+                       status: int) -> dict[str, Any] | None:
+    """The schema ``document`` gives ``operation``'s answer with ``status``, standalone: the
+    components it names carried along, so ``#/components/schemas/...`` resolves within it."""
+    responses = operation.get("responses", {})
+    response = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or {}
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    components = document.get("components", {}).get("schemas", {})
+    wanted: dict[str, Any] = {}
+    pending = [schema]
+    while pending:
+        for name in re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(pending.pop())):
+            if name not in wanted and name in components:
+                wanted[name] = components[name]
+                pending.append(components[name])
+    return {**schema, "components": {"schemas": wanted}} if wanted else dict(schema)
 
 
 def _path_values(template: str, path: str) -> dict[str, str]:

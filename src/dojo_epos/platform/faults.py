@@ -50,13 +50,16 @@ from typing import Any, Protocol
 from dojo_epos.contract.capabilities import UnknownCapability, lookup
 from dojo_epos.platform.accounts import Scope
 
-__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "NOT_ACTED_ON", "WEBHOOK", "Fault",
+__all__ = ["CLOSE_CODES", "HANDSHAKE_STATUSES", "MAX_DELAY", "MAX_TIMES", "NOT_ACTED_ON", "WEBHOOK",
+           "WEBHOOK_DELIVERED", "Fault",
            "FaultBackend", "FaultBook", "FaultError", "FaultKind"]
 
 log = logging.getLogger("dojo_epos.platform.faults")
 
-#: The ``transport`` a webhook delivery asks :meth:`FaultBook.take_call` with.
+#: The ``transport`` a webhook delivery asks :meth:`FaultBook.take_call` with before an attempt
+#: (delay, drop), and after a successful one (duplicate: only a delivered event is duplicated).
 WEBHOOK = "webhook"
+WEBHOOK_DELIVERED = "webhook-delivered"
 
 
 class FaultKind(StrEnum):
@@ -101,6 +104,8 @@ CLOSE_CODES = frozenset({1001, 1012, 4000})
 HANDSHAKE_STATUSES = frozenset({401, 503})
 #: The longest delay a fault may add, in seconds (well past Dojo's time-out).
 MAX_DELAY = 120.0
+#: The most ``times`` a fault may be set to fire (it is a database integer on every engine).
+MAX_TIMES = 1_000_000
 
 _SOCKET_KINDS = frozenset({
     FaultKind.DELAY, FaultKind.DROP_BEFORE_SEND, FaultKind.DROP_AFTER_SEND, FaultKind.NEVER_ANSWER,
@@ -110,7 +115,9 @@ _REST_KINDS = frozenset({FaultKind.REST_DELAY, FaultKind.REST_RESET,
 _WEBHOOK_KINDS = frozenset({FaultKind.WEBHOOK_DELAY, FaultKind.WEBHOOK_DUPLICATE,
                             FaultKind.WEBHOOK_DROP})
 _DELAY_KINDS = frozenset({FaultKind.DELAY, FaultKind.REST_DELAY, FaultKind.WEBHOOK_DELAY})
-_KINDS_OF = {"ws": _SOCKET_KINDS, "rest": _REST_KINDS, WEBHOOK: _WEBHOOK_KINDS}
+_KINDS_OF = {"ws": _SOCKET_KINDS, "rest": _REST_KINDS,
+             WEBHOOK: frozenset({FaultKind.WEBHOOK_DELAY, FaultKind.WEBHOOK_DROP}),
+             WEBHOOK_DELIVERED: frozenset({FaultKind.WEBHOOK_DUPLICATE})}
 #: The JSON fields of a fault (camelCase, as the platform API takes and gives them).
 _FIELDS = ("kind", "capability", "delay", "delayMax", "closeCode", "status", "times")
 
@@ -237,6 +244,8 @@ def _checked(fault: Fault) -> Fault:
         raise FaultError("status: only a refuse-handshake fault takes one")
     if fault.times is not None and fault.times < 1:
         raise FaultError("times: at least 1 (leave it out for every call)")
+    if fault.times is not None and fault.times > MAX_TIMES:
+        raise FaultError(f"times: at most {MAX_TIMES} (leave it out for every call)")
     return replace(fault, capability=capability)
 
 

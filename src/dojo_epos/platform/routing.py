@@ -75,6 +75,10 @@ class _Held:
     """The bus subscriptions of a scope whose socket this worker holds."""
 
     subscriptions: list[Subscription] = field(default_factory=list)
+    #: Held while subscribing: a second socket for the scope, attached while the first one's
+    #: subscriptions are still being made, must not make a second set (two responders in one
+    #: worker would each send the call on the one socket: the EPOS would get every call twice).
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Router:
@@ -208,6 +212,10 @@ class Router:
             log.warning("%s: could not announce the new socket (the bus is down)", scope)
 
     async def _subscribe(self, scope: Scope, held: _Held) -> None:
+        async with held.lock:
+            await self._subscribe_once(scope, held)
+
+    async def _subscribe_once(self, scope: Scope, held: _Held) -> None:
         if held.subscriptions:
             return
 

@@ -32,15 +32,19 @@ class SocketFaults:
     def __init__(self, invoker: Invoker) -> None:
         self.invoker = invoker
 
-    def refusal(self, scope: Scope) -> Fault | None:
-        """The fault refusing this handshake of ``scope`` (its ``status``: 401 or 503), or None."""
-        fault = self.invoker.faults.for_handshake(scope)
+    async def refusal(self, scope: Scope) -> Fault | None:
+        """The fault refusing this handshake of ``scope`` (its ``status``: 401 or 503), or None;
+        counted down atomically in the shared book, so ``times`` holds across workers."""
+        fault = await self.invoker.faults.take_handshake(scope)
         if fault is not None:
             self._record(scope, HANDSHAKE, fault, f"handshake refused with HTTP {fault.status}")
         return fault
 
     def answer_ping(self, scope: Scope) -> bool:
-        """Whether to answer this ping from the EPOS of ``scope`` (False: an ignore-pings fault)."""
+        """Whether to answer this ping from the EPOS of ``scope`` (False: an ignore-pings fault).
+
+        Synchronous (the WebSocket protocol asks as the ping arrives): decided from this worker's
+        copy of the book, the count-down written to the shared book in the background."""
         fault = self.invoker.faults.for_ping(scope)
         if fault is None:
             return True

@@ -60,6 +60,7 @@ async def test_every_kind_the_book_takes_is_taken_by_the_api(http: httpx.AsyncCl
         ({"kind": "delay", "delay": 500}, "delay:"),
         ({"kind": "rest-reset", "times": 0}, "times:"),
         ({"kind": "rest-reset", "times": 1.5}, "times:"),
+        ({"kind": "rest-reset", "times": 10**30}, "times:"),
         ({"kind": "rest-reset", "capability": "NoSuchThing"}, "capability:"),
         ({"kind": "webhook-drop", "capability": "GetOrderById"}, "capability:"),
         ({"kind": "rest-reset", "status": 503}, "status:"),
@@ -77,8 +78,10 @@ async def test_bad_faults_are_400_naming_the_field_and_change_nothing(
 
 
 async def test_a_body_that_is_not_json_is_400(http: httpx.AsyncClient) -> None:
-    response = await http.post(BASE, content=b"{nope", headers=auth_headers())
-    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    for body in (b"{nope", b'{"kind": "delay", "delay": 1e400}', b'{"kind": "delay", "delay": NaN}'):
+        response = await http.post(BASE, content=body, headers=auth_headers())
+        assert response.status_code == 400, body
+        assert response.json()["error"] in ("invalid_request", "invalid_fault"), response.json()
 
 
 async def test_faults_never_leak_between_scopes_and_clear_one_or_all(

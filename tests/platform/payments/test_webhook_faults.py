@@ -74,3 +74,17 @@ async def test_a_delayed_delivery_waits_and_says_so(
     assert row.detail == f"fault {slow['id']} (webhook-delay 0.4 s) | HTTP 200 (attempt 1)"
     # a delay fault without times stays set; a call fault does not touch deliveries
     assert [f.id for f in platform.invoker.faults.of(scope_of())] == [slow["id"]]
+
+
+async def test_a_duplicate_waits_for_a_delivered_attempt(
+        api: Api, http: httpx.AsyncClient, platform: Platform, receiver: Receiver) -> None:  # noqa: F811
+    """times=1 is not spent on a failed attempt: the event is duplicated once it is delivered."""
+    await fault(http, kind="webhook-duplicate", times=1)
+    await subscribe(api, receiver.url)
+    receiver.statuses = [500]
+    await take_payment(platform, "pi_f4", amount=1000, tips=0)
+    await platform.payments.deliverer.drain()
+    assert len(receiver.got) == 3 and len({body for body, _ in receiver.got}) == 1
+    log = await webhook_log(platform)
+    assert [c.outcome for c in log] == ["EposErrorReply", "ok", "ok"]
+    assert (log[2].detail or "").endswith("HTTP 200 (attempt 2, duplicate)")

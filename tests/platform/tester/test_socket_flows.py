@@ -102,6 +102,7 @@ async def test_our_connector_over_the_reference_epos_passes_every_socket_flow(
         keepalive = await served.run("Keepalive", **KEEPALIVE)
         assert keepalive.status is Status.SUCCESS, steps(keepalive)
         assert re.search(r"the EPOS pinged [1-9]\d* time", info(keepalive, 2))
+        print("\n" + info(keepalive, 1))
 
         reconnect = await served.run("Reconnect", **RECONNECT)
         assert reconnect.status is Status.SUCCESS, [steps(reconnect), info(reconnect, 2)]

@@ -57,11 +57,13 @@ def _retryable(exc: DBAPIError) -> bool:
 class ReferenceEpos(EposHandler):
     """The reference EPOS: a restaurant on SQLite or PostgreSQL implementing the whole contract."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, order_cache: bool = True) -> None:
         self.db = db
         #: Built orders for GetOrderById and GetOrderBill, exact by SQLite's data_version (see
-        #: :mod:`.order_cache`); None where there is no read-only SQLite engine (PostgreSQL).
-        self.order_cache = OrderCache(db.sync_reader) if db.sync_reader is not None else None
+        #: :mod:`.order_cache`); None where there is no read-only SQLite engine (PostgreSQL) or
+        #: when ``order_cache=False`` (every read then builds the order from the database).
+        self.order_cache = (OrderCache(db.sync_reader)
+                            if order_cache and db.sync_reader is not None else None)
 
     async def aclose(self) -> None:
         """Close the database connections."""
@@ -220,10 +222,11 @@ class ReferenceEpos(EposHandler):
         return await self._write(work)
 
 
-async def open_reference(db_url: str) -> ReferenceEpos:
+async def open_reference(db_url: str, *, order_cache: bool = True) -> ReferenceEpos:
     """A :class:`ReferenceEpos` on ``db_url`` (``sqlite:///path`` or ``postgresql://...``).
 
     Creates the schema if it is missing (see :mod:`.schema`); the database may be empty.
+    ``order_cache=False`` turns the SQLite order cache off (:mod:`.order_cache`).
     """
     db = Database(db_url)
     try:
@@ -231,4 +234,4 @@ async def open_reference(db_url: str) -> ReferenceEpos:
     except BaseException:
         await db.dispose()
         raise
-    return ReferenceEpos(db)
+    return ReferenceEpos(db, order_cache=order_cache)

@@ -71,6 +71,7 @@ class OrderCache:
             self.close()
         # A new (or reconnected) DBAPI connection has seen nothing: its first check must bump.
         event.listen(reader, "connect", _forget_seen)
+        event.listen(reader, "begin", _note_begin)
         event.listen(reader, "before_cursor_execute", _note_statement)
 
     def read_order(self, conn: Connection, order_id: str) -> m.Order:
@@ -179,6 +180,11 @@ class OrderCache:
 
 def _forget_seen(_dbapi_connection: Any, record: Any) -> None:
     record.info.pop(_SEEN, None)
+
+
+def _note_begin(conn: Connection) -> None:
+    # The read engine's BEGIN goes straight to the driver (db.py), so no statement event sees it.
+    conn.info[_STARTED] = False
 
 
 def _note_statement(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:

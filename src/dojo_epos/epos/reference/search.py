@@ -14,12 +14,14 @@ Filters (all optional, combined with AND):
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, exists, select
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dojo_epos.contract import models as m
 from dojo_epos.epos.reference import schema as s
-from dojo_epos.epos.reference.cursors import fetch_page
+from dojo_epos.epos.reference.cursors import PagedQuery, fetch_page
 from dojo_epos.epos.reference.order_reads import read_orders
 
 __all__ = ["list_areas", "read_orders_page", "search_orders", "search_tables"]
@@ -32,26 +34,48 @@ async def search_orders(
     return await conn.run_sync(lambda c: read_orders_page(c, req, area_id=area_id))
 
 
+#: The SearchOrders filters on ``orders`` columns, in the order the shape key lists them.
+_DINE_IN_FILTERS = ("table_id", "waiter_id", "party_id", "reservation_id")
+#: One :class:`PagedQuery` per filter shape (which filters are set), built on first use: at most
+#: 2**6 shapes, each a few statements.
+_ORDER_QUERIES: dict[tuple[bool, ...], PagedQuery] = {}
+
+
+def _orders_query(shape: tuple[bool, ...]) -> PagedQuery:
+    """The SearchOrders query for ``shape``: (each dine-in filter, payable only, area) is set."""
+    query = _ORDER_QUERIES.get(shape)
+    if query is not None:
+        return query
+    o = s.orders.c
+    select_ = select(s.orders)
+    for name, wanted in zip(_DINE_IN_FILTERS, shape, strict=False):
+        if wanted:
+            select_ = select_.where(o[name] == bindparam(f"f_{name}"))
+    if shape[4]:
+        select_ = select_.where(o.payable.is_(True))
+    if shape[5]:
+        select_ = select_.where(o.table_id.in_(
+            select(s.tables.c.id).where(s.tables.c.area_id == bindparam("f_area_id"))))
+    query = _ORDER_QUERIES.setdefault(shape, PagedQuery(select_, [o.seq], "orders"))
+    return query
+
+
 def read_orders_page(
     conn: Connection, req: m.SearchOrdersRequest, *, area_id: str | None = None
 ) -> m.PagedOrdersResponse:
     """A page of orders matching ``req``'s filters (two statements: the page, its lines)."""
-    o = s.orders.c
-    query = select(s.orders)
     dine_in = req.dine_in
+    params: dict[str, Any] = {}
     if dine_in is not None:
-        for column, value in (
-            (o.table_id, dine_in.table_id), (o.waiter_id, dine_in.waiter_id),
-            (o.party_id, dine_in.party_id), (o.reservation_id, dine_in.reservation_id),
-        ):
+        for name in _DINE_IN_FILTERS:
+            value = getattr(dine_in, name)
             if value is not None:
-                query = query.where(column == value)
-    if req.payable_only:
-        query = query.where(o.payable.is_(True))
+                params[f"f_{name}"] = value
     if area_id is not None:
-        query = query.where(o.table_id.in_(
-            select(s.tables.c.id).where(s.tables.c.area_id == area_id)))
-    page = fetch_page(conn, query, [o.seq], "orders", req.cursor)
+        params["f_area_id"] = area_id
+    shape = (*(f"f_{name}" in params for name in _DINE_IN_FILTERS), bool(req.payable_only),
+             area_id is not None)
+    page = _orders_query(shape).fetch(conn, req.cursor, params)
     return m.PagedOrdersResponse(
         data=read_orders(conn, page.rows), before=page.before, after=page.after)
 

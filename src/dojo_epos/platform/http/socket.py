@@ -67,7 +67,7 @@ def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos",
                         f"more than {gateway.handshakes_per_second:g} WebSocket handshakes a "
                         "second for this API key; back off and retry")
             return
-        refusal = faults.refusal(scope) if faults is not None else None
+        refusal = await faults.refusal(scope) if faults is not None else None
         if refusal is not None and refusal.status is not None:
             gateway.refuse()
             gateway.note_handshake(scope, refusal.status)

@@ -38,7 +38,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.egress import guarded_transport
-from dojo_epos.platform.faults import WEBHOOK, Fault, FaultBook, FaultKind
+from dojo_epos.platform.faults import WEBHOOK, WEBHOOK_DELIVERED, Fault, FaultBook, FaultKind
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import utc_now
 from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header
@@ -131,21 +131,24 @@ class Deliverer:
         for number, delay in enumerate(delays, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            fired: list[Fault] = []
-            if self.faults is not None and self.faults.has(scope):
-                fired = await self.faults.take_call(scope, None, WEBHOOK)
+            fired = await self._faults(scope, WEBHOOK)
             attempt = await self._attempt(scope, subscription, event, body, number, fired)
             attempts.append(attempt)
             if attempt.ok:
-                for fault in fired:
-                    if fault.kind is FaultKind.WEBHOOK_DUPLICATE:
-                        attempts.append(await self._attempt(scope, subscription, event, body,
-                                                            number, [fault], duplicate=True))
+                for fault in await self._faults(scope, WEBHOOK_DELIVERED):
+                    attempts.append(await self._attempt(scope, subscription, event, body,
+                                                        number, [fault], duplicate=True))
                 break
         else:
             log.warning("%s: webhook %s to %s given up after %d attempts", scope, event.id,
                         subscription.url, len(attempts))
         return attempts
+
+    async def _faults(self, scope: Scope, stage: str) -> list[Fault]:
+        """The faults that fire at this stage of a delivery (none, at no cost, when none is set)."""
+        if self.faults is None or not self.faults.has(scope):
+            return []
+        return await self.faults.take_call(scope, None, stage)
 
     async def _attempt(self, scope: Scope, subscription: p.Subscription, event: m.Event,
                        body: bytes, number: int, fired: Sequence[Fault] = (), *,
