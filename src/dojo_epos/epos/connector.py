@@ -33,7 +33,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from websockets.asyncio.client import connect as ws_connect
 
@@ -314,7 +314,8 @@ class Connector:
         attempt = asyncio.ensure_future(self._connect())
         stopped = self._stop.waiter()
         try:
-            await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            pending: set[asyncio.Future[Any]] = {attempt, stopped}
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
         if not attempt.done():
@@ -341,7 +342,8 @@ class Connector:
         reader = asyncio.ensure_future(session.read_loop())
         stopped = self._stop.waiter()
         try:
-            await asyncio.wait({reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            pending: set[asyncio.Future[Any]] = {reader, stopped}
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
         if not reader.done():
