@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test lint style types bench reliability clean chromium
+.PHONY: help demo test lint style types bench reliability clean chromium newman postman onefile
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,18 @@ test: $(STAMP) chromium ## set up (with the test tools), then run lint, types an
 	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow"
 
+# newman (Postman's runner) from npm, installed once into build/newman (gitignored) and reused;
+# tests/export/test_newman.py installs it the same way when it is missing (and skips without npm).
+NEWMAN := build/newman/node_modules/.bin/newman
+$(NEWMAN):
+	npm install --prefix build/newman --no-audit --no-fund --loglevel error newman@6
+
+newman: $(STAMP) $(NEWMAN) ## run both Postman collections with newman against a real platform and EPOS
+	$(BIN)/pytest tests/export/test_newman.py -s -p no:randomly
+
+postman: $(STAMP) ## write the Postman collections into build/postman
+	$(BIN)/dojo-epos export postman --out build/postman
+
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src tests
 
@@ -54,6 +66,16 @@ bench: $(STAMP) ## benchmarks, as ratios against bare baselines
 
 reliability: $(STAMP) ## fuzzing, faults and the payment storm
 	$(BIN)/pytest -m "slow" tests
+
+# The single-file build: PyInstaller, installed into the dev virtualenv on first use (it is a
+# build tool, not a dependency: the package's own installs never pull it).
+ONEFILE_STAMP := $(VENV)/.installed-onefile
+$(ONEFILE_STAMP): | $(STAMP)
+	$(BIN)/pip install --quiet 'pyinstaller>=6.10,<7'
+	touch $(ONEFILE_STAMP)
+
+onefile: $(ONEFILE_STAMP) ## dist/dojo-epos: the CLI as one Linux executable (PyInstaller; cached)
+	$(BIN)/python freeze/build_onefile.py --out dist/dojo-epos
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

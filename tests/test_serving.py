@@ -4,12 +4,16 @@ answered 431 at once instead of holding the socket (issue 18 item 8)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 
+from dojo_epos.keepalive import KEEPALIVE_EXTENSION, WS_PROTOCOL, SocketKeepalive
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.app import uvicorn_config
 from dojo_epos.serving import HTTP_PROTOCOL, MAX_UPGRADE_HEADERS, Served, start_server
@@ -58,6 +62,27 @@ async def test_an_ordinary_upgrade_still_switches_protocols(served: Served) -> N
     assert answer.startswith(b"HTTP/1.1 101 "), answer
 
 
-def test_the_platform_server_uses_the_bounded_protocol() -> None:
+def test_the_platform_server_uses_the_bounded_protocol_and_the_keepalive_one() -> None:
+    """``platform serve`` (and each ``--workers`` worker) gets both protocols from here."""
     config = uvicorn_config(object(), "127.0.0.1", 0, PlatformSettings())  # type: ignore[arg-type]
-    assert config.http is HTTP_PROTOCOL
+    assert config.http is HTTP_PROTOCOL and config.ws is WS_PROTOCOL
+
+
+async def test_every_server_started_here_offers_the_keepalive_extension() -> None:
+    """The demo's and the tests' servers hand the app a SocketKeepalive in the scope."""
+    seen: list[object] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            seen.append(scope["extensions"].get(KEEPALIVE_EXTENSION))
+            await send({"type": "websocket.close", "code": 1000})
+
+    server = await start_server(app, lifespan="off")
+    try:
+        with contextlib.suppress(Exception):
+            async with connect(f"ws://127.0.0.1:{server.port}/"):
+                pass
+    finally:
+        await server.stop()
+    [keepalive] = seen
+    assert isinstance(keepalive, SocketKeepalive)

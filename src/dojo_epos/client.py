@@ -2,7 +2,8 @@
 
 It covers what an EPOS vendor uses: the capability registry (``/epos/integrations*``), POS events
 (``/epos/events``), the EPOS tester tool (``/epos-tester-tool/flows``), and payment intents, refunds
-and webhooks (:mod:`dojo_epos.payments_client`). Every request carries
+and webhooks (:mod:`dojo_epos.payments_client`), and the local platform's faults on demand
+(:mod:`dojo_epos.faults_client`). Every request carries
 ``Authorization: Basic <key>`` with the key as is (not base64), ``software-house-id``, the optional
 ``reseller-id`` and the hard-coded API ``version`` header (go-live checklist: not configurable).
 
@@ -42,6 +43,7 @@ from dojo_epos.contract.platform_models import (
     WsIntegrationResponse,
 )
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, RunFlowRequest, SingleCallRequest
+from dojo_epos.faults_client import AsyncFaultsMixin, FaultsMixin
 from dojo_epos.hints import unreachable_hint, wrong_path_hint
 from dojo_epos.payments_client import AsyncPaymentsMixin, PaymentsMixin
 from dojo_epos.settings import DEFAULT_API_URL, DOJO_API_VERSION
@@ -225,7 +227,7 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
-class Client(_Base, PaymentsMixin):
+class Client(_Base, PaymentsMixin, FaultsMixin):
     """Blocking client (httpx.Client underneath); use as a context manager or call close()."""
 
     def __init__(self, api_key: str, software_house_id: str, reseller_id: str | None = None, *,
@@ -295,7 +297,7 @@ class Client(_Base, PaymentsMixin):
         return self._send(_Calls.call_capability(capability, params, transport))
 
 
-class AsyncClient(_Base, AsyncPaymentsMixin):
+class AsyncClient(_Base, AsyncPaymentsMixin, AsyncFaultsMixin):
     """Async client (httpx.AsyncClient underneath); ``async with`` or ``await aclose()``."""
 
     def __init__(self, api_key: str, software_house_id: str, reseller_id: str | None = None, *,

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from dojo_epos.contract.tester_models import (
     LEFT_OUT_PREFIX,
+    NOT_OVER_REST_STEP,
     NOT_TARGETED_STEP,
     REPLY_LINE,
     REQUEST_LINE,
@@ -139,17 +140,30 @@ def wait_for(client: _ResultSource, flow_id: str, *, timeout: float = 600.0,
     return result
 
 
-def _left_out(result: FlowResult) -> list[str]:
-    """Certification's sections of products not targeted (JUnit ``<skipped/>``)."""
-    return [line[len(LEFT_OUT_PREFIX):] for step in result.steps if step.name == NOT_TARGETED_STEP
-            for line in step.additional_information if line.startswith(LEFT_OUT_PREFIX)]
+def _left_out(result: FlowResult) -> list[tuple[str, str]]:
+    """Certification's sections of products not targeted, and the resilience flows a REST run
+    cannot run: (test case name, message) of each JUnit ``<skipped/>``."""
+    found: list[tuple[str, str]] = []
+    for step in result.steps:
+        if step.name == NOT_TARGETED_STEP:
+            suffix, why = "not targeted", "product not targeted"
+        elif step.name.endswith(NOT_OVER_REST_STEP):
+            suffix, why = "not over REST", "not over REST (it needs a WebSocket)"
+        else:
+            continue
+        for line in step.additional_information:
+            if line.startswith(LEFT_OUT_PREFIX):
+                left = line[len(LEFT_OUT_PREFIX):]
+                found.append((f"{left.split(' (', 1)[0]}: {suffix}", f"{why}: {left}"))
+    return found
 
 
 def to_junit(result: FlowResult) -> ET.ElementTree[ET.Element]:
     """One test suite per flow, one test case per step; failed steps carry their details.
 
     A failed step is ``<failure>``; a timed-out (or unfinished) one ``<error>``; each section of a
-    product that Certification did not target is a test case of its own, ``<skipped/>``.
+    product that Certification did not target, and each resilience flow a REST run left out, is a
+    test case of its own, ``<skipped/>``.
     """
     failures = sum(1 for s in result.steps if s.status is Status.FAILURE)
     errors = sum(1 for s in result.steps if s.status in (Status.TIMED_OUT, Status.IN_PROGRESS))
@@ -177,10 +191,10 @@ def to_junit(result: FlowResult) -> ET.ElementTree[ET.Element]:
             ET.SubElement(case, "error", message=step.status.value, type=step.status.value).text = text
         elif text:
             ET.SubElement(case, "system-out").text = text
-    for section in skipped:
-        case = ET.SubElement(suite, "testcase", classname=result.flow_name,
-                             name=f"{section.split(' (', 1)[0]}: not targeted", time="0.000")
-        ET.SubElement(case, "skipped", message=f"product not targeted: {section}")
+    for name, message in skipped:
+        case = ET.SubElement(suite, "testcase", classname=result.flow_name, name=name,
+                             time="0.000")
+        ET.SubElement(case, "skipped", message=message)
     return ET.ElementTree(suite)
 
 

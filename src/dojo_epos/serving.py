@@ -8,7 +8,8 @@ binds port 0 when asked (so tests and busy machines get a free port), and stops 
 Every server started here (and the platform's, see :func:`dojo_epos.platform.app.uvicorn_config`)
 uses :data:`HTTP_PROTOCOL`: uvicorn's own, except that a WebSocket upgrade carrying more than
 :data:`MAX_UPGRADE_HEADERS` headers is answered 431 at once. uvicorn hands such a request to the
-websockets library, whose header limit then leaves the socket open and unanswered.
+websockets library, whose header limit then leaves the socket open and unanswered. They also use
+:data:`~dojo_epos.keepalive.WS_PROTOCOL`, so the platform can time and withhold WebSocket pings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+
+from dojo_epos.keepalive import WS_PROTOCOL
 
 __all__ = ["HTTP_PROTOCOL", "MAX_UPGRADE_HEADERS", "Served", "port_is_free", "start_server"]
 
@@ -102,6 +105,7 @@ async def start_server(app: Any, host: str = "127.0.0.1", port: int = 0, **optio
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
     options.setdefault("http", HTTP_PROTOCOL)
+    options.setdefault("ws", WS_PROTOCOL)  # the platform's pings (harmless for an HTTP-only app)
     server = _QuietServer(uvicorn.Config(app, host=host, port=port, **options))
     task = asyncio.create_task(server.serve(), name=f"uvicorn {host}:{port}")
     while not server.started:

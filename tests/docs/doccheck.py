@@ -5,8 +5,10 @@ document's Python blocks run in order in one namespace (a guide builds up), and 
 blocks get evaluators of our own. A Python block runs as is; a JSON block must parse. A shell line that calls
 ``dojo-epos`` must name a real command, with options that command has (a renamed option fails
 the docs); ``make`` must name a Makefile target; ``export`` must be ``NAME=VALUE``; ``uvicorn`` and
-``pip`` are other tools and pass. The hour test (tests/docs/test_hour.py) runs the guide's
-``<!-- hour -->`` blocks for real, as separate processes.
+``pip`` are other tools and pass. ``dist/dojo-epos`` (the single file, ``make onefile``) is the same CLI
+and is checked the same way, as are the arguments after the image in ``docker run ... dojo-epos``;
+``node`` must name scripts that exist; a leading ``NAME=VALUE`` sets a variable. The hour test
+(tests/docs/test_hour.py) runs the guide's ``<!-- hour -->`` blocks for real, as separate processes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ EVALUATED = {"python", "sh", "yaml", "json", "console"}
 #: checked like a shell block's, and tests/docs/test_certifying.py replays the README's for real.
 SESSION_TOOLS = {"echo", "grep"}
 OTHER_TOOLS = {"uvicorn", "pip"}
+#: Ways to call our CLI other than the installed command: the single file ``make onefile`` builds.
+CLI_NAMES = {"dojo-epos", "dist/dojo-epos", "./dist/dojo-epos"}
+#: The image the docs build (``docker build -t dojo-epos .``), with or without a tag.
+IMAGE = re.compile(r"dojo-epos(:[\w.-]+)?")
 
 
 def shell_lines(source: str) -> Iterator[list[str]]:
@@ -74,10 +80,39 @@ def check_cli(tokens: list[str]) -> str | None:
     return None
 
 
+def _check_docker(tokens: list[str]) -> str | None:
+    """``docker build|compose`` pass; ``docker run [OPTIONS] dojo-epos ARGS`` checks ARGS as our CLI's."""
+    if len(tokens) < 2 or tokens[1] not in ("build", "run", "compose"):
+        return f"docker {tokens[1:2]}: the docs checker knows docker build, run and compose"
+    if tokens[1] != "run":
+        return None
+    image = next((i for i, t in enumerate(tokens[2:], 2) if IMAGE.fullmatch(t)), None)
+    if image is None:
+        return f"{' '.join(tokens)!r} runs no dojo-epos image"
+    rest = tokens[image + 1:]
+    return check_cli(["dojo-epos", *rest]) if rest else None
+
+
+def _check_node(tokens: list[str]) -> str | None:
+    scripts = [t for t in tokens[1:] if t.endswith((".js", ".mjs"))]
+    missing = [s for s in scripts if not (ROOT / s).is_file()]
+    if not scripts or missing:
+        return f"node runs {missing or 'no script'}: not a file of this repository"
+    return None
+
+
 def check_command(tokens: list[str]) -> str | None:
+    while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", tokens[0]):
+        tokens = tokens[1:]  # VAR=value command ...
+    if not tokens:
+        return None
     head = tokens[0]
-    if head == "dojo-epos":
-        return check_cli(tokens)
+    if head in CLI_NAMES:
+        return check_cli(["dojo-epos", *tokens[1:]])
+    if head == "docker":
+        return _check_docker(tokens)
+    if head == "node":
+        return _check_node(tokens)
     if head == "make":
         missing = [t for t in tokens[1:] if t not in _make_targets()]
         return f"no Makefile target {missing}" if missing else None

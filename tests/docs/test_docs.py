@@ -33,6 +33,13 @@ def test_the_shell_checker_catches_a_renamed_option_or_command() -> None:
     assert "command group" in (check_command(["dojo-epos", "register"]) or "")
     assert "Makefile target" in (check_command(["make", "nope"]) or "")
     assert "does not know" in (check_command(["curl", "x"]) or "")
+    assert "no option --prot" in (check_command(["dist/dojo-epos", "platform", "serve", "--prot", "1"]) or "")
+    node_suite = ["node", "--test", "examples/node/pay-at-table.test.mjs"]
+    assert check_command(["DOJO_EPOS=dist/dojo-epos", *node_suite]) is None
+    assert "not a file" in (check_command(["node", "--test", "examples/node/nope.test.mjs"]) or "")
+    assert check_command(["docker", "run", "-p", "8000:8000", "dojo-epos", "platform", "serve"]) is None
+    assert "no command" in (check_command(["docker", "run", "dojo-epos:1", "platfrom", "serve"]) or "")
+    assert "knows docker build" in (check_command(["docker", "exec", "x"]) or "")
 
 
 def test_the_guide_shows_the_example_verbatim() -> None:

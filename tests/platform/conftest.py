@@ -28,6 +28,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract.capabilities import Capability, rest_routes
 from dojo_epos.contract.errors import EposError
 from dojo_epos.epos.handler import EposHandler, RequestContext, call_handler
+from dojo_epos.keepalive import WS_PROTOCOL
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.accounts import Environment, Scope, fingerprint
 
@@ -184,7 +185,7 @@ class LiveServer:
 async def live(platform: Platform) -> AsyncIterator[LiveServer]:
     app = build_platform_app(platform=platform)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off", ws_ping_interval=None)
+                            lifespan="off", ws_ping_interval=None, ws=WS_PROTOCOL)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -47,8 +47,9 @@ async def test_a_full_log_queue_drops_and_counts_instead_of_slowing_calls(
         outcome = await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
         assert outcome.ok
     dropped = platform.invoker.log_dropped
-    # The stuck writer holds one batch (at most the queue's 2), and 2 more wait: the rest dropped.
-    assert dropped >= 10 - 2 * 2
+    # The stuck writer holds one batch (the entry it waited for and the queue's 2 it took with it,
+    # while it lingered), and 2 more wait in the queue: the rest are dropped.
+    assert dropped >= 10 - (1 + 2) - 2
     assert len(platform.invoker.recent(scope_of())) == 10
     writer_may_go.set()
     await platform.invoker.flush_log()
@@ -66,3 +67,28 @@ async def test_a_new_registration_is_used_by_the_next_call(
     await register_rest(http, ["GetOrderById"])
     outcome = await platform.invoke(scope_of(), "SearchTables", {})
     assert outcome.failure is Failure.NOT_REGISTERED
+
+
+async def test_the_writer_batches_calls_and_a_flush_cuts_its_wait_short(
+    http: httpx.AsyncClient, platform: Platform, rest_epos: RestEpos,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Calls made while the writer lingers go in one transaction; flush() does not wait it out."""
+    platform.invoker.calls.linger = 30.0
+    platform.invoker.set_http_transport(httpx.ASGITransport(app=rest_epos.app()))
+    await register_rest(http, ["GetOrderById"])
+    batches: list[int] = []
+    write = platform.store.add_calls
+
+    async def counting_write(batch: list[Any]) -> None:
+        batches.append(len(batch))
+        await write(batch)
+
+    monkeypatch.setattr(platform.store, "add_calls", counting_write)
+    for _ in range(5):
+        assert (await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})).ok
+    await asyncio.sleep(0.05)
+    assert batches == []  # still lingering
+    await asyncio.wait_for(platform.invoker.flush_log(), 5)
+    assert batches == [5]
+    assert len(await platform.store.calls(scope_of(), limit=100)) == 5

@@ -15,7 +15,7 @@ A, B = scope_of(), scope_of(SANDBOX_KEY, "another-house")
 def test_nothing_fires_by_default() -> None:
     book = FaultBook()
     assert book.for_call(A, "GetOrderById", "ws") == []
-    assert book.for_handshake(A) is None and not book.ignores_pings(A)
+    assert book.for_handshake(A) is None and book.for_ping(A) is None
 
 
 def test_faults_never_leak_between_scopes_and_honour_the_capability() -> None:
@@ -37,12 +37,17 @@ def test_an_alias_names_the_same_capability_and_times_counts_down() -> None:
     assert book.for_call(A, "GetOrderById", "ws") == [] and book.of(A) == []
 
 
-def test_kinds_no_transport_acts_on_are_refused_saying_so_and_clear_removes() -> None:
+def test_socket_faults_count_down_per_handshake_and_per_ping_and_clear_removes() -> None:
     book = FaultBook()
-    for kind in (FaultKind.REFUSE_HANDSHAKE, FaultKind.IGNORE_PINGS):
-        with pytest.raises(FaultError, match="not implemented yet"):
-            book.add(A, Fault(kind, status=503 if kind is FaultKind.REFUSE_HANDSHAKE else None))
-    assert book.for_handshake(A) is None and not book.ignores_pings(A)
+    book.add(A, Fault(FaultKind.REFUSE_HANDSHAKE, status=503, times=2))
+    book.add(A, Fault(FaultKind.IGNORE_PINGS, times=1))
+    assert book.for_handshake(B) is None and book.for_ping(B) is None  # never another scope's
+    assert [book.for_handshake(A) is not None for _ in range(3)] == [True, True, False]
+    assert [book.for_ping(A) is not None for _ in range(2)] == [True, False]
+    with pytest.raises(FaultError, match="^capability:"):
+        book.add(A, Fault(FaultKind.IGNORE_PINGS, capability="GetOrderById"))
+    with pytest.raises(FaultError, match="^status:"):
+        book.add(A, Fault(FaultKind.REFUSE_HANDSHAKE, status=500))
     kept = book.add(A, Fault(FaultKind.DELAY, delay=0.5))
     book.add(A, Fault(FaultKind.CLOSE, close_code=4000))
     assert book.clear(A, kept.id) == 1 and [f.kind for f in book.of(A)] == [FaultKind.CLOSE]

@@ -191,3 +191,46 @@ async def test_a_flow_running_on_one_worker_is_followed_live_from_the_other(
         epos.task.cancel()
     assert final is not None
     assert final.status is Status.SUCCESS, final.steps
+
+
+class _SlowBus(MemoryBus):
+    """A bus whose subscriptions take a moment to be made, as NATS's do under load."""
+
+    async def serve(self, subject: str, responder: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().serve(subject, responder)
+
+
+@dataclass
+class _Conn:
+    scope: Any
+    connected_at: Any
+    closed: bool = False
+
+
+class _Gateway:
+    """What the router asks of the gateway: the live socket of a scope."""
+
+    def __init__(self) -> None:
+        self.live: dict[Any, _Conn] = {}
+        self.on_attach: Any = None
+        self.on_detach: Any = None
+
+    def connection(self, scope: Any) -> _Conn | None:
+        return self.live.get(scope)
+
+
+async def test_two_sockets_attached_at_once_make_one_responder_per_worker() -> None:
+    """A second socket attached while the first one's subscription is being made must not add a
+    second responder: two in one worker would each send every call on the one socket."""
+    from datetime import UTC, datetime
+
+    from dojo_epos.platform.routing import Router, scope_subject
+
+    bus, gateway = _SlowBus(), _Gateway()
+    router = Router(gateway, bus, worker_id="w")  # type: ignore[arg-type]
+    first, second = (_Conn(scope_of(), datetime.now(UTC)) for _ in range(2))
+    gateway.live[scope_of()] = second
+    await asyncio.gather(router._attached(first), router._attached(second))  # type: ignore[arg-type]
+    assert len(bus._responders.of(scope_subject(scope_of()))) == 1
+    await router.close()

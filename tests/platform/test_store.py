@@ -75,3 +75,30 @@ async def test_a_call_log_from_before_the_expected_column_gains_it(tmp_path: Pat
         assert newest.expected is True
     finally:
         await store.close()
+
+
+async def _call_log_round_trip(store: Store) -> None:
+    """Shared by the SQLite and PostgreSQL tests: encoded text and plain values read back alike."""
+    from dojo_epos.platform.store import EncodedJSON
+
+    order = {"id": "o1", "lines": [{"qty": 2, "name": "Burger \u00e9"}], "total": 12.5}
+    base = {"capability": "GetOrderById", "transport": "ws", "outcome": "ok", "detail": None,
+            "duration_ms": 1.0, "started_at": datetime.now(UTC), "expected": False}
+    await store.add_calls([
+        (scope_of(), {**base, "request": EncodedJSON('{"orderId": "o1"}'),
+                      "reply": EncodedJSON('{"result": {"id": "o1", "lines": '
+                                           '[{"qty": 2, "name": "Burger \\u00e9"}], '
+                                           '"total": 12.5}}')}),
+        (scope_of(), {**base, "request": {"orderId": "o1"}, "reply": {"result": order}}),
+        (scope_of(), {**base, "request": None, "reply": EncodedJSON("7")}),
+    ])
+    third, second, first = await store.calls(scope_of())
+    assert first.request == second.request == {"orderId": "o1"}
+    assert first.reply == second.reply == {"result": order}
+    assert third.request is None and third.reply == 7
+
+
+async def test_call_log_rows_take_encoded_json_as_it_is(platform: Platform) -> None:
+    """The call log hands the store each request and reply encoded once (store.EncodedJSON):
+    stored as that text, not encoded again, and read back as the value."""
+    await _call_log_round_trip(platform.store)

@@ -60,3 +60,15 @@ async def test_registrations_events_and_flows_persist_on_postgres(pg_url: str) -
     assert read == written
     assert [e["event"] for e in events] == [{"orderId": "o"}]
     assert flow == {"status": "FAILURE"} and other is None
+
+
+async def test_call_log_rows_take_encoded_json_on_postgres(pg_url: str) -> None:
+    """The call log's pre-encoded JSON reads back as the value on PostgreSQL too."""
+    from dojo_epos.platform.store import Store
+    from tests.platform.test_store import _call_log_round_trip
+
+    store = Store(pg_url)
+    try:
+        await _call_log_round_trip(store)
+    finally:
+        await store.close()

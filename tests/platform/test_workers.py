@@ -243,3 +243,42 @@ async def _ok(client: httpx.AsyncClient) -> bool:
 
 async def _received(epos: Epos, count: int) -> bool:
     return len([m for m in epos.received if m["params"].get("orderId") == "slow"]) >= count
+
+
+@pytest.mark.slow
+async def test_a_fault_set_through_one_worker_acts_where_the_socket_is(supervisor: str) -> None:
+    """``--workers 2``: a deliver-twice fault set through the worker not holding the socket, used
+    by a flow on each worker, counted down once in all (times=2), seen used up by both."""
+    base = supervisor
+    async with httpx.AsyncClient(base_url=base, headers=auth_headers(), timeout=10) as setup:
+        await until(lambda: _ok(setup))
+        registered = await setup.put("/epos/integrations/ws", json={
+            "capabilities": [{"name": "GetOrderById", "version": "v1"}]})
+        assert registered.status_code == 200, registered.text
+        epos = Epos(base.replace("http://", "ws://") + "/epos")
+
+        async def holder() -> str | None:
+            found = await sockets(setup)
+            return found["sockets"][0]["worker"] if found["connected"] == 1 else None
+
+        holding = await until(holder)
+    async with client_on(base, lambda w: w != holding) as (other, _), \
+            client_on(base, lambda w: w == holding) as (on_holder, _):
+        made = await other.post("/epos-tester-tool/faults", json={
+            "kind": "deliver-twice", "capability": "GetOrderById", "times": 2})
+        assert made.status_code == 201, made.text
+        fault_id = made.json()["id"]
+
+        async def holder_has_it() -> bool:
+            listed = (await on_holder.get("/epos-tester-tool/faults")).json()["faults"]
+            return [f["id"] for f in listed] == [fault_id]
+
+        await until(holder_has_it)
+        for client in (other, on_holder, other):
+            result = await finished(client, await run_flow(client, "ord_1"))
+            assert result["status"] == "SUCCESS", result
+        epos.task.cancel()
+        ids = [m["id"] for m in epos.received]
+        assert len(ids) == 5 and ids[0] == ids[1] and ids[2] == ids[3], ids  # the third: once
+        for client in (other, on_holder):
+            assert (await client.get("/epos-tester-tool/faults")).json() == {"faults": []}

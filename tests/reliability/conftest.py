@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from dojo_epos.keepalive import WS_PROTOCOL
 from tests.epos.reference.conftest import _admin  # one copy of the PostgreSQL admin
 from tests.reliability.figures import FIGURES
 
@@ -40,6 +41,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"  {name:<{width}}  {value}")
     for name, value in sorted(FIGURES.notes.items()):
         terminalreporter.write_line(f"  note: {name}: {value}")
+    if FIGURES.drops:
+        table = FIGURES.drop_table()
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        terminalreporter.write_line("  after a socket fault with payments in flight (seconds from "
+                                    "the drop):")
+        for row in table:
+            terminalreporter.write_line("    " + "  ".join(f"{c:<{w}}" for c, w in zip(row, widths,
+                                                                                        strict=True)))
     markexpr = config.getoption("markexpr", default="") or "all"
     record: dict[str, Any] = {}
     if ARTIFACT.is_file():
@@ -70,6 +79,14 @@ def pg_url() -> Iterator[str]:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def epos_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """An empty EPOS database, once per backend: its kind and URL."""
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path / 'epos.sqlite3'}"
+    return "postgresql", str(request.getfixturevalue("pg_url"))
+
+
 # -- in-loop servers --------------------------------------------------------------------------------
 
 
@@ -85,7 +102,8 @@ class LoopServer:
 
     async def start(self) -> LoopServer:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.requested_port,
-                                log_level="warning", lifespan="off", ws_ping_interval=None)
+                                log_level="warning", lifespan="off", ws_ping_interval=None,
+                                ws=WS_PROTOCOL)
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:

@@ -9,6 +9,42 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: What the time from a drop to the first good answer should stay under (issue 14, item 5).
+TARGET_SECONDS = 2.0
+
+
+@dataclass
+class DropFigure:
+    """One socket fault with payments in flight: how long until the EPOS is back and answering.
+
+    Every time is counted from the moment the platform dropped (or closed) the socket."""
+
+    fault: str
+    database: str
+    in_flight: int
+    """Payments sent and not yet answered when the socket went (they fail, and are re-sent)."""
+    reconnect: float
+    """Until the connector's new socket is the scope's live one."""
+    first_good: float
+    """Until the first good answer over the new socket (the payment that hit the fault, re-sent
+    alone with the same paymentIntentId as soon as the socket is back)."""
+    all_resent: float
+    """Until every payment cut by the drop, re-sent at once after the first, is answered."""
+    rest_same_db: float
+    """A payment sent over REST at the drop, to a second EPOS process on the same database."""
+    baseline: float
+    """For scale: as many payments at once with no fault, until the last answer."""
+
+    def row(self) -> tuple[str, ...]:
+        met = "met" if max(self.first_good, self.rest_same_db) < TARGET_SECONDS else "NOT met"
+        return (self.fault, self.database, str(self.in_flight), f"{self.reconnect:.2f} s",
+                f"{self.first_good:.2f} s", f"{self.all_resent:.2f} s",
+                f"{self.rest_same_db:.2f} s", f"{self.baseline:.2f} s", met)
+
+
+DROP_HEADER = ("fault", "database", "in flight", "reconnect", "first good answer", "all re-sent",
+               "REST, same db", "baseline", f"< {TARGET_SECONDS:g} s")
+
 
 @dataclass
 class Figures:
@@ -39,9 +75,17 @@ class Figures:
     """How long a connector took to be connected again after its platform came back."""
     notes: dict[str, Any] = field(default_factory=dict)
     """Named extras (e.g. what happens past a connector's max_concurrency)."""
+    drops: list[DropFigure] = field(default_factory=list)
+    """Per socket fault and database: the times after a drop with payments in flight."""
 
     def touched(self) -> bool:
-        return any((self.requests_tried, self.faults_injected, self.payments_reconciled))
+        return any((self.requests_tried, self.faults_injected, self.payments_reconciled,
+                    self.drops))
+
+    def drop_table(self) -> list[tuple[str, ...]]:
+        """The header and one row per measured drop (fault, then database), for the report."""
+        return [DROP_HEADER, *(d.row() for d in sorted(self.drops,
+                                                       key=lambda d: (d.fault, d.database)))]
 
     def throughput(self) -> float:
         """Acknowledged payments per second over the storms (0 when none ran)."""
@@ -55,6 +99,8 @@ class Figures:
         data["throughput_payments_per_second"] = round(self.throughput(), 1)
         data["reconnect_seconds"] = [round(s, 3) for s in self.reconnect_seconds]
         data["reconnect_seconds_max"] = round(max(self.reconnect_seconds, default=0.0), 3)
+        data["drops"] = [{k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(d).items()}
+                         for d in self.drops]
         return data
 
     def rows(self) -> list[tuple[str, str]]:

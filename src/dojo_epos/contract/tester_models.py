@@ -12,6 +12,7 @@ from dojo_epos.contract.wire import WireModel
 
 __all__ = [
     "LEFT_OUT_PREFIX",
+    "NOT_OVER_REST_STEP",
     "NOT_TARGETED_STEP",
     "REPLY_LINE",
     "REQUEST_LINE",
@@ -28,6 +29,9 @@ __all__ = [
 #: line, each line starting with :data:`LEFT_OUT_PREFIX` (JUnit reports them as ``<skipped/>``).
 NOT_TARGETED_STEP = "Products not targeted"
 LEFT_OUT_PREFIX = "left out: "
+#: The Resilience flow's informational step (``Resilience: Not over REST`` in Certification) naming,
+#: on :data:`LEFT_OUT_PREFIX` lines, the resilience flows a REST run cannot run (they need a socket).
+NOT_OVER_REST_STEP = "Not over REST"
 
 _UUID_PATTERN = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
+from dojo_epos.contract.close_codes import CLOSE_REPLACED
 from dojo_epos.hints import unreachable_hint, wrong_path_hint
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
 
 #: What the connector reports when the handshake is refused for the key (HTTP 401 or 403).
 AUTH_REFUSED = "authorization refused by the platform (HTTP {status}): check the API key"
-#: Close code of a socket replaced by a newer one for the same account scope.
-CLOSE_REPLACED = 4000
 
 
 class ConnectorState(StrEnum):

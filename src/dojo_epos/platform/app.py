@@ -9,7 +9,9 @@ layer (:mod:`.http`, :mod:`.dashboard`) on them, handing each route the services
 Routes: ``GET /healthz`` (no auth), the registry under ``/epos/integrations``, ``POST /epos/events``
 (and the local ``GET /epos/events``), the Dojo API an EPOS calls (``/payment-intents...``,
 ``/webhooks...``: :mod:`.http.payments`), the WebSocket gateway at ``/epos``, the tester tool under
-``/epos-tester-tool`` and the dashboard under ``/dashboard``. Platform API errors are
+``/epos-tester-tool`` (faults on demand at ``/epos-tester-tool/faults``: :mod:`.http.faults`),
+the dashboard under ``/dashboard`` and this API's OpenAPI document at ``GET /openapi.json``
+(:mod:`.http.openapi`). Platform API errors are
 ``{"error": <code>, "message": <text>}`` (see :mod:`dojo_epos.platform.errors`); a request that
 matches no route or method gets the same shape, never an HTML page.
 """
@@ -28,15 +30,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dojo_epos import __version__
+from dojo_epos.keepalive import WS_PROTOCOL
 from dojo_epos.platform.container import Platform, PlatformSettings
 from dojo_epos.platform.dashboard import dashboard_routes
 from dojo_epos.platform.http.common import EXCEPTION_HANDLERS
 from dojo_epos.platform.http.events import events_routes
+from dojo_epos.platform.http.faults import faults_routes
 from dojo_epos.platform.http.hosts import HostGuard, allowed_hosts_for
+from dojo_epos.platform.http.openapi import openapi_route
 from dojo_epos.platform.http.payments import payments_routes
 from dojo_epos.platform.http.registry import registry_routes
 from dojo_epos.platform.http.socket import socket_route
 from dojo_epos.platform.http.tester import tester_routes
+from dojo_epos.platform.socket_faults import SocketFaults
 from dojo_epos.serving import HTTP_PROTOCOL
 from dojo_epos.settings import default_platform_db
 
@@ -56,19 +62,22 @@ def _healthz(platform: Platform) -> Route:
 
 
 def platform_routes(platform: Platform) -> list[BaseRoute]:
-    """Every route of the platform, each given the services it uses."""
-    return [
+    """Every route of the platform, each given the services it uses, and ``GET /openapi.json``
+    documenting them."""
+    routes: list[BaseRoute] = [
         _healthz(platform),
         *registry_routes(platform.registry, platform.keys),
         *events_routes(platform.events, platform.keys),
         *payments_routes(platform.payments, platform.keys),
-        socket_route(platform.gateway, platform.keys),
+        socket_route(platform.gateway, platform.keys, faults=SocketFaults(platform.invoker)),
         *tester_routes(platform.tester, platform.keys),
+        *faults_routes(platform.faults, platform.keys),
         *dashboard_routes(store=platform.store, invoker=platform.invoker,
                           registry=platform.registry, gateway=platform.gateway,
                           router=platform.router,
                           tester=platform.tester, keys=platform.keys),
     ]
+    return [*routes, openapi_route(routes)]
 
 
 def build_platform_app(
@@ -102,6 +111,7 @@ def uvicorn_config(app: Any, host: str, port: int, settings: PlatformSettings,
                    **options: Any) -> uvicorn.Config:
     """A uvicorn config for the platform app, with the keepalive ping settings applied."""
     options.setdefault("http", HTTP_PROTOCOL)  # a WebSocket upgrade with too many headers: 431
+    options.setdefault("ws", WS_PROTOCOL)  # pings the gateway can time and withhold
     return uvicorn.Config(
         app, host=host, port=port, ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout, **options)

@@ -21,6 +21,7 @@ from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.platform.accounts import Environment, KeyPolicy, Scope
 from dojo_epos.platform.bus import Bus, make_bus
 from dojo_epos.platform.events import Events, deliver_payment_intent_event
+from dojo_epos.platform.faultstore import FaultStore
 from dojo_epos.platform.gateway import Gateway
 from dojo_epos.platform.invoke import DEFAULT_MAX_REPLY_BYTES, Invoker
 from dojo_epos.platform.outcome import InvocationResult
@@ -36,6 +37,8 @@ __all__ = ["Platform", "PlatformSettings"]
 
 #: Broadcast when a scope's registrations change, so other workers drop their cached copy.
 REGISTRY_SUBJECT = "registry"
+#: Broadcast when the shared fault book changes, so other workers reload their cached copy.
+FAULTS_SUBJECT = "faults"
 
 
 @dataclass
@@ -103,14 +106,20 @@ class Platform:
                                max_reply_bytes=self.settings.max_reply_bytes,
                                http_transport=self.settings.http_transport,
                                ring_size=self.settings.call_log_size)
+        # Faults on demand live in the database, shared by every worker (see .faults).
+        self.faults = self.invoker.faults
+        self.faults.backend = FaultStore(self.store)
+        self.faults.notify = self._announce_faults
         self.events = Events(self.store)
         self.payments = Payments(self.store, self.invoker.calls, settle_after=self.settings.settle_after,
-                                 retry_delays=self.settings.webhook_retry_delays)
+                                 retry_delays=self.settings.webhook_retry_delays,
+                                 faults=self.faults)
         self.invoker.observers.append(PaymentRecorder(self.payments.intents))
         self.tester = TesterService(self.invoker, self.registry, self.store,
                                     flow_timeout=self.settings.flow_timeout, payments=self.payments,
                                     bus=self.bus)
         self._registry_notices: Any = None
+        self._fault_notices: Any = None
 
     async def start(self) -> None:
         """Create missing tables (also done lazily on first use) and join the bus."""
@@ -121,6 +130,20 @@ class Platform:
         await self.router.start()
         self.registry.on_change = self._announce_registration
         self._registry_notices = await self.bus.subscribe(REGISTRY_SUBJECT, self._registration_changed)
+        self._fault_notices = await self.bus.subscribe(FAULTS_SUBJECT, self._faults_changed)
+        self.bus.on_reconnect.append(self.faults.reload)  # a notice may have been lost meanwhile
+        await self.faults.reload()
+
+    async def _announce_faults(self) -> None:
+        await self.bus.publish(FAULTS_SUBJECT, json.dumps({"worker": self.router.worker_id}).encode())
+
+    async def _faults_changed(self, payload: bytes) -> None:
+        try:
+            if json.loads(payload).get("worker") == self.router.worker_id:
+                return  # our own change: the cache has it already
+        except (ValueError, AttributeError):
+            pass
+        await self.faults.reload()
 
     async def _announce_registration(self, scope: Scope) -> None:
         payload = {"environment": scope.environment.value, "key": scope.key_fingerprint,
@@ -151,6 +174,10 @@ class Platform:
         if self._registry_notices is not None:
             await self._registry_notices.stop()
             self._registry_notices = None
+        if self._fault_notices is not None:
+            await self._fault_notices.stop()
+            self._fault_notices = None
+        await self.faults.flush()
         await self.router.close()
         if self.settings.bus is None:  # a bus handed in belongs to whoever made it
             await self.bus.close()

@@ -12,7 +12,13 @@ code :data:`CLOSE_REPLACED` and a reason. Requests carry unique ids (the shared 
 Each call has a time-out; after it the id is forgotten, and a reply that comes later is counted as
 *late*. Replies to ids never sent, malformed frames and requests from the EPOS (the platform serves
 none) are logged and counted, never fatal. Keepalive pings are the server's job: uvicorn sends
-WebSocket pings every ``ping_interval`` seconds (see :func:`dojo_epos.platform.app.serve_platform`).
+WebSocket pings every ``ping_interval`` seconds (see :func:`dojo_epos.platform.app.serve_platform`);
+where the server offers it, a session's :class:`Keepalive` pings the EPOS on demand and times the
+pong, counts the EPOS's own pings, and can withhold the answers (:mod:`dojo_epos.keepalive`).
+
+Every handshake of an authenticated scope is noted (:meth:`Gateway.note_handshake`: when, and
+accepted or refused with which status), so the tester's socket flows can measure how an EPOS
+reconnects and backs off.
 
 This module is the service: it knows sockets only as :class:`TextSocket` (send a text frame,
 close). The ASGI endpoint that authenticates, accepts and reads frames is
@@ -32,6 +38,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from dojo_epos.contract.close_codes import CLOSE_GOING_AWAY, CLOSE_REPLACED
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result
 from dojo_epos.platform.accounts import Caller, Scope
@@ -46,20 +53,21 @@ __all__ = [
     "Counters",
     "EposSession",
     "Gateway",
+    "Handshake",
+    "Keepalive",
     "NotConnected",
     "TextSocket",
 ]
 
 log = logging.getLogger("dojo_epos.platform.gateway")
 
-#: Close code for a socket replaced by a newer one of the same scope (a private-use code: an EPOS
-#: connector that sees it should not reconnect at once, or two connectors would evict each other).
-CLOSE_REPLACED = 4000
 #: Close code sent to every socket when the platform shuts down (RFC 6455 "going away").
-CLOSE_SHUTDOWN = 1001
+CLOSE_SHUTDOWN = CLOSE_GOING_AWAY
 
 _UNKNOWN_REPLY = "reply to an unknown or expired request id"
 _EXPIRED_MEMORY = 1000  # timed-out ids remembered per socket, to tell late replies from strays
+_HANDSHAKE_MEMORY = 200  # handshakes remembered per scope
+_HANDSHAKE_SCOPES = 10_000  # scopes whose handshakes are remembered
 
 
 class NotConnected(Exception):
@@ -77,6 +85,28 @@ class CallTimedOut(Exception):
         super().__init__(f"no reply to {request_id} within {timeout:g} s")
         self.request_id = request_id
         self.timeout = timeout
+
+
+class Keepalive(Protocol):
+    """A socket's pings, where the server offers them (:class:`dojo_epos.keepalive.SocketKeepalive`)."""
+
+    pings_received: int
+    last_ping_at: float | None
+
+    def answer_pings_when(self, answer: Callable[[], bool]) -> None: ...
+
+    async def ping(self, timeout: float) -> float:
+        """The round trip of one ping, in seconds (TimeoutError, ConnectionError)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """One handshake of a scope: when (``time.monotonic()``) and how it ended."""
+
+    at: float
+    accepted: bool
+    status: int = 101
 
 
 class TextSocket(Protocol):
@@ -109,8 +139,11 @@ class EposSession:
     (Not :class:`dojo_epos.epos.connector.Connection`, which is the EPOS side's socket.)"""
 
     def __init__(self, gateway: Gateway, websocket: TextSocket, scope: Scope,
-                 reseller_id: str | None, client: str = "") -> None:
+                 reseller_id: str | None, client: str = "",
+                 keepalive: Keepalive | None = None) -> None:
         self.gateway = gateway
+        #: Pings on demand (None when the server does not offer them).
+        self.keepalive = keepalive
         self.websocket = websocket
         self.scope = scope
         self.reseller_id = reseller_id
@@ -266,6 +299,7 @@ class Gateway:
         self.accepted = 0
         self.refused = 0
         self._live: dict[Scope, EposSession] = {}
+        self._handshakes: dict[Scope, deque[Handshake]] = {}
         #: Told of every socket attached and detached (the router puts them on the bus).
         self.on_attach: Callable[[EposSession], Awaitable[None]] | None = None
         self.on_detach: Callable[[EposSession], None] | None = None
@@ -295,10 +329,22 @@ class Gateway:
         return await conn.call(method, params, self.call_timeout if timeout is None else timeout,
                                faults)
 
-    async def attach(self, websocket: TextSocket, caller: Caller, client: str = "") -> EposSession:
+    def note_handshake(self, scope: Scope, status: int) -> None:
+        """Note a handshake of ``scope``: accepted (101) or refused with ``status``."""
+        if scope not in self._handshakes and len(self._handshakes) >= _HANDSHAKE_SCOPES:
+            self._handshakes.pop(next(iter(self._handshakes)))  # the longest-known scope
+        self._handshakes.setdefault(scope, deque(maxlen=_HANDSHAKE_MEMORY)).append(
+            Handshake(time.monotonic(), status == 101, status))
+
+    def handshakes(self, scope: Scope, since: float = 0.0) -> list[Handshake]:
+        """The scope's handshakes noted at or after ``since`` (``time.monotonic()``), oldest first."""
+        return [h for h in self._handshakes.get(scope, ()) if h.at >= since]
+
+    async def attach(self, websocket: TextSocket, caller: Caller, client: str = "",
+                     keepalive: Keepalive | None = None) -> EposSession:
         """Make an accepted socket the scope's live one; an older one is closed as replaced."""
         self.accepted += 1
-        conn = EposSession(self, websocket, caller.scope, caller.reseller_id, client)
+        conn = EposSession(self, websocket, caller.scope, caller.reseller_id, client, keepalive)
         previous = self._live.get(caller.scope)
         self._live[caller.scope] = conn
         log.info("%s: EPOS connected from %s", caller.scope, conn.client)

@@ -190,7 +190,8 @@ class Invoker:
             chosen, registration, fallback = await self._choose(scope, capability, transport)
             outcome.transport = chosen
             wire = self._params(capability, params, headers, chosen, validate)
-            faults = self.faults.for_call(scope, capability.name, chosen)
+            if self.faults.has(scope):  # no fault set: no await, no query (the hot path)
+                faults = await self.faults.take_call(scope, capability.name, chosen)
             if chosen == WS:
                 try:
                     await self._call_ws(scope, capability, wire, timeout, outcome, faults)

@@ -3,7 +3,9 @@
 One worker (process) holds each scope's EPOS socket. :class:`Router` makes that invisible to the
 invoker: :meth:`Router.call` sends on the local socket when this worker holds it, and otherwise
 asks the bus, where the holder serves one subject per scope (``dojo-epos.scope.<token>``) and makes
-the call on *its* local socket, so faults, recording and time-outs stay where the socket is.
+the call on *its* local socket, so recording and time-outs stay where the socket is. The faults the
+invoker chose for the call (counted down in the shared book where the call was made) travel with
+the routed request and are acted out by the holder on its socket.
 
 * "no responders" on the subject is :class:`~.gateway.NotConnected`, as for a scope with no socket;
 * the call's own time-out is applied by the holder (its reply says TIMED_OUT); the bus waits a
@@ -73,6 +75,10 @@ class _Held:
     """The bus subscriptions of a scope whose socket this worker holds."""
 
     subscriptions: list[Subscription] = field(default_factory=list)
+    #: Held while subscribing: a second socket for the scope, attached while the first one's
+    #: subscriptions are still being made, must not make a second set (two responders in one
+    #: worker would each send the call on the one socket: the EPOS would get every call twice).
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Router:
@@ -139,18 +145,20 @@ class Router:
                    timeout: float | None = None, faults: Sequence[Fault] = ()) -> Result | ErrorReply:
         """Call ``method`` on the scope's socket, wherever it is (NotConnected if nowhere).
 
-        ``faults`` are acted out when this worker holds the socket; they do not cross the bus.
+        ``faults`` are acted out on the socket, by whichever worker holds it.
         """
         limit = self.gateway.call_timeout if timeout is None else timeout
-        if (self.local_first or faults) and self.holds(scope):
+        if self.local_first and self.holds(scope):
             return await self.gateway.call(scope, method, params, limit, faults)
         if not self._started:
             try:
                 await self.start()
             except BusUnavailable as exc:
                 raise ConnectionLost(str(exc)) from exc
-        payload = json.dumps({"method": method, "params": params, "timeout": limit},
-                             separators=(",", ":")).encode()
+        request: dict[str, Any] = {"method": method, "params": params, "timeout": limit}
+        if faults:
+            request["faults"] = [f.to_wire() for f in faults]
+        payload = json.dumps(request, separators=(",", ":")).encode()
         try:
             raw = await self.bus.request(scope_subject(scope), payload, limit + REPLY_MARGIN)
         except NoResponders:
@@ -170,10 +178,11 @@ class Router:
                 return _encode({"pong": self.holds(scope)})
             method, params = str(request["method"]), request.get("params")
             timeout = float(request.get("timeout") or self.gateway.call_timeout)
-        except (ValueError, KeyError, TypeError, AttributeError):
+            faults = [Fault.from_wire(f) for f in request.get("faults") or ()]
+        except (ValueError, KeyError, TypeError, AttributeError):  # FaultError is a ValueError
             return _encode({"failure": "lost", "detail": "unreadable routed request"})
         try:
-            reply = await self.gateway.call(scope, method, params, timeout)
+            reply = await self.gateway.call(scope, method, params, timeout, faults)
         except NotConnected as exc:
             return _encode({"failure": "not_connected", "detail": str(exc)})
         except CallTimedOut as exc:
@@ -203,6 +212,10 @@ class Router:
             log.warning("%s: could not announce the new socket (the bus is down)", scope)
 
     async def _subscribe(self, scope: Scope, held: _Held) -> None:
+        async with held.lock:
+            await self._subscribe_once(scope, held)
+
+    async def _subscribe_once(self, scope: Scope, held: _Held) -> None:
         if held.subscriptions:
             return
 

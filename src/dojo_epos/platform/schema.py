@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
-    "add_missing_columns", "calls", "flow_results", "metadata", "pos_events", "registrations",
+    "add_missing_columns", "calls", "faults", "flow_results", "metadata", "pos_events", "registrations",
     "scope_columns",
 ]
 
@@ -88,6 +88,22 @@ flow_results = Table(
     Column("flow_id", String(64), primary_key=True),
     Column("result", JSON, nullable=False),
     Column("updated_at", String(40), nullable=False),
+)
+
+#: Faults on demand (:mod:`.faultstore`): shared by every worker on the database. ``remaining`` is
+#: how many times the fault still fires (NULL: every time until cleared), counted down atomically.
+faults = Table(
+    "platform_faults", metadata,
+    Column("fault_id", String(32), primary_key=True),
+    *scope_columns(),
+    Column("kind", String(40), nullable=False),
+    Column("capability", String(80), nullable=True),
+    Column("delay", Float, nullable=False),
+    Column("delay_max", Float, nullable=True),
+    Column("close_code", Integer, nullable=True),
+    Column("status", Integer, nullable=True),
+    Column("remaining", Integer, nullable=True),
+    Column("created_at", String(40), nullable=False),
 )
 
 

@@ -49,6 +49,7 @@ _SCHEMA_LOCK = 0x646F6A6F
 
 __all__ = [
     "CallRow",
+    "EncodedJSON",
     "RegisteredCapability",
     "Registration",
     "Store",
@@ -78,6 +79,13 @@ def async_url(url: str) -> str:
         if url.startswith(plain):
             return "postgresql+asyncpg:" + url[len(plain):]
     return url
+
+
+class EncodedJSON(str):
+    """JSON text encoded already (the call log encodes each request and reply once, to bound its
+    size): :meth:`Store.add_calls` stores it as it is."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,18 +320,22 @@ class Store:
             return int(result.inserted_primary_key[0])  # type: ignore[index]  # one-column key
 
     async def add_calls(self, entries: list[tuple[Scope, dict[str, Any]]]) -> None:
-        """Insert many call-log rows in one transaction (each dict has add_call's keywords)."""
+        """Insert many call-log rows in one transaction (each dict has add_call's keywords; a
+        request or reply given as :class:`EncodedJSON` is stored as that text).
+
+        The rows go to the driver's ``executemany`` as they are: SQLAlchemy's per-row parameter
+        processing cost as much as the rest of an invocation (the call log writes every call).
+        """
         if not entries:
             return
         await self.start()
-        rows = [{**_scope_values(scope), "capability": e["capability"],
-                 "transport": e["transport"], "outcome": e["outcome"], "detail": e["detail"],
-                 "request": _jsonable(e["request"]), "reply": _jsonable(e["reply"]),
-                 "duration_ms": e["duration_ms"], "started_at": _iso(e["started_at"]),
-                 "expected": bool(e.get("expected"))}
+        rows = [(scope.environment.value, scope.key_fingerprint, scope.software_house_id,
+                 e["capability"], e["transport"], e["outcome"], e["detail"],
+                 _json_text(e["request"]), _json_text(e["reply"]), float(e["duration_ms"]),
+                 _iso(e["started_at"]), bool(e.get("expected")))
                 for scope, e in entries]
         async with self.engine.begin() as conn:
-            await conn.execute(insert(calls), rows)
+            await conn.exec_driver_sql(_insert_calls_sql(conn.dialect.paramstyle), rows)
 
     async def calls(self, scope: Scope, limit: int = 100) -> list[CallRow]:
         """The newest calls of a scope first."""
@@ -380,6 +392,31 @@ def _registration(row: Any) -> Registration:
         password=row["password"],
         reseller_id=row["reseller_id"],
     )
+
+
+_CALL_COLUMNS = ("environment", "key_fingerprint", "software_house_id", "capability", "transport",
+                 "outcome", "detail", "request", "reply", "duration_ms", "started_at", "expected")
+
+
+def _insert_calls_sql(paramstyle: str | None) -> str:
+    """The call log's INSERT in the driver's own parameter style (SQLite ``?``, asyncpg ``$n``)."""
+    if paramstyle == "qmark":
+        marks = ["?"] * len(_CALL_COLUMNS)
+    elif paramstyle == "numeric_dollar":
+        marks = [f"${n}" for n in range(1, len(_CALL_COLUMNS) + 1)]
+    else:  # pragma: no cover - the two engines the store supports use the styles above
+        raise RuntimeError(f"unsupported DB-API parameter style {paramstyle!r}")
+    return (f"INSERT INTO {calls.name} ({', '.join(_CALL_COLUMNS)}) "
+            f"VALUES ({', '.join(marks)})")
+
+
+def _json_text(value: Any) -> str | None:
+    """A call's request or reply as the JSON text its column stores (None stays SQL NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, EncodedJSON):
+        return str(value)
+    return json.dumps(value, default=str)
 
 
 def _jsonable(value: Any) -> Any:

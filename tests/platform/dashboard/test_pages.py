@@ -21,7 +21,8 @@ from .conftest import (
     add_hostile_order,
 )
 
-PAGES = ["/dashboard", "/dashboard/flows", "/dashboard/calls", "/dashboard/terminal", "/dashboard/traffic"]
+PAGES = ["/dashboard", "/dashboard/flows", "/dashboard/calls", "/dashboard/terminal", "/dashboard/traffic",
+         "/dashboard/faults"]
 
 
 def escaped(text: str) -> str:

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from dojo_epos.client import AsyncClient
 from dojo_epos.contract.tester_models import FlowResult
@@ -286,18 +287,37 @@ async def _answer(sock: Any, book: OrderBook, frame: dict[str, Any]) -> None:
         reply["result"] = await book.call(capability, dict(frame.get("params") or {}))
     except Refused as exc:
         reply["error"] = exc.body()
-    await sock.send(json.dumps(reply))
+    with contextlib.suppress(ConnectionClosed):  # dropped meanwhile: the answer is lost
+        await sock.send(json.dumps(reply))
 
 
-async def ws_epos(book: OrderBook, url: str, connected: asyncio.Event) -> None:
+async def ws_epos(book: OrderBook, url: str, connected: asyncio.Event, *,
+                  reconnect: float | None = 0.05) -> None:
+    """Connect and answer. After a drop, connect again ``reconnect`` seconds later, doubling the
+    wait after each failed attempt (up to 1 s); None: never. Closed with 4000 (replaced by a newer
+    socket): stop, as a second EPOS now holds the scope."""
     headers = {"Authorization": f"Basic {SANDBOX_KEY}", "software-house-id": SOFTWARE_HOUSE}
-    async with ws_connect(url, additional_headers=headers) as sock:
-        connected.set()
-        tasks: set[asyncio.Task[None]] = set()
-        async for message in sock:
-            task = asyncio.create_task(_answer(sock, book, json.loads(message)))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+    tasks: set[asyncio.Task[None]] = set()
+    failures = 0
+    while True:
+        code: int | None = None
+        try:
+            async with ws_connect(url, additional_headers=headers) as sock:
+                connected.set()
+                failures = 0
+                try:
+                    async for message in sock:
+                        task = asyncio.create_task(_answer(sock, book, json.loads(message)))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                except ConnectionClosed:
+                    pass
+                code = sock.close_code
+        except (OSError, InvalidHandshake):
+            failures += 1
+        if reconnect is None or code == 4000:
+            return
+        await asyncio.sleep(min(1.0, reconnect * 2 ** failures))
 
 
 # -- the rig -------------------------------------------------------------------------------------
@@ -318,7 +338,8 @@ class StrangerRig:
 
 @contextlib.asynccontextmanager
 async def serve_stranger(book: OrderBook, transport: str, tmp_path: Path, *,
-                         call_timeout: float = 5.0) -> AsyncIterator[StrangerRig]:
+                         call_timeout: float = 5.0,
+                         reconnect: float | None = 0.05) -> AsyncIterator[StrangerRig]:
     settings = PlatformSettings(
         db_url=f"sqlite:///{tmp_path / 'platform.sqlite3'}", call_timeout=call_timeout,
         ping_interval=None, flow_timeout=60.0,
@@ -336,7 +357,8 @@ async def serve_stranger(book: OrderBook, transport: str, tmp_path: Path, *,
         else:
             served = await start_server(platform_app, lifespan="off", ws_ping_interval=None)
             connected = asyncio.Event()
-            epos = asyncio.create_task(ws_epos(book, f"ws://127.0.0.1:{served.port}/epos", connected))
+            epos = asyncio.create_task(ws_epos(book, f"ws://127.0.0.1:{served.port}/epos", connected,
+                                               reconnect=reconnect))
             await asyncio.wait_for(connected.wait(), 10)
             for _ in range(500):
                 if platform.gateway.connection(scope_of()) is not None:

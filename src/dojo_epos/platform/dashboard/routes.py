@@ -12,6 +12,8 @@ JSON endpoints. Pages:
 * ``/dashboard/calls?scope=`` — the call log, filtered by capability and outcome, searched by order
   id and trace id (:mod:`.callsearch`); a flow's expected refusals are marked expected;
 * ``/dashboard/traffic?scope=`` — the last hour in pictures, live (:mod:`.traffic`, :mod:`.charts`);
+* ``/dashboard/faults?scope=`` — the account's faults on demand, added and cleared
+  (:mod:`.faults_pages`);
 * ``/dashboard/terminal?scope=`` — the virtual card terminal (:mod:`.terminal_pages`).
 
 A scope is named in the query string as ``environment:fingerprint:softwareHouse``: the API key
@@ -41,6 +43,7 @@ from dojo_epos.platform.store import CallRow, Registration, Store
 from dojo_epos.platform.tester.service import FlowRequestError, TesterService
 
 from .callsearch import mentions
+from .faults_pages import FaultPages
 from .health import health_of
 from .runs import junit
 from .terminal_pages import TerminalPages
@@ -162,6 +165,7 @@ class Dashboard:
             health = health_of(registrations, await self.tester.recent(scope, 20), calls,
                                connection.connected_at if connection else None)
             accounts.append({"scope": scope, "health": health,
+                             "faults": len(self.invoker.faults.of(scope)),
                              "registrations": [_registration_view(r) for r in registrations],
                              "calls": [_call_view(c) for c in calls[:RECENT_CALLS]]})
         accounts.sort(key=lambda a: not a["health"].registered)  # registered accounts first
@@ -264,7 +268,7 @@ class Dashboard:
         return render("calls.html", scope=scope, calls=shown, total=len(rows),
                       capability=capability, outcome=outcome, outcomes=outcomes,
                       capabilities=capabilities, registered=registered, order=order_id,
-                      trace=trace_id)
+                      trace=trace_id, faults_set=len(self.invoker.faults.of(scope)))
 
 
 def _outcome_matches(row: CallRow, wanted: str) -> bool:
@@ -286,6 +290,7 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
                   keys=keys, router=router)
     traffic = TrafficPages(d)
     terminal = TerminalPages(d)
+    faults = FaultPages(d)
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Mount(f"{BASE}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -300,6 +305,9 @@ def dashboard_routes(*, store: Store, invoker: Invoker, registry: Registry, gate
         Route(f"{BASE}/traffic", traffic.page, methods=["GET"]),
         Route(f"{BASE}/api/traffic", traffic.live, methods=["GET"]),
         Route(f"{BASE}/flows/{{flow_id}}/junit.xml", partial(junit, d), methods=["GET"]),
+        Route(f"{BASE}/faults", faults.page, methods=["GET"]),
+        Route(f"{BASE}/faults", faults.add, methods=["POST"]),
+        Route(f"{BASE}/faults/clear", faults.clear, methods=["POST"]),
         Route(f"{BASE}/terminal", terminal.terminal, methods=["GET"]),
         Route(f"{BASE}/terminal/pay", terminal.pay, methods=["POST"]),
         Route(f"{BASE}/terminal/receipts/{{receipt_id}}", terminal.receipt, methods=["GET"]),

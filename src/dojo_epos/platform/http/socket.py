@@ -3,6 +3,12 @@
 A refused handshake gets a real HTTP 401, 400 or 429 before the upgrade (the ASGI WebSocket denial
 response), so a client sees the status instead of a socket that opens and dies. What happens on an
 accepted socket is the :class:`~dojo_epos.platform.gateway.Gateway`'s business.
+
+Faults on the socket itself act here (:mod:`~dojo_epos.platform.socket_faults`): a
+``refuse-handshake`` fault of the caller's scope answers its status (401 or 503) before the upgrade,
+and an ``ignore-pings`` fault withholds the pongs of the socket's :class:`~dojo_epos.keepalive.
+SocketKeepalive` (when the server offers one). Every handshake of an authenticated caller is noted
+on the gateway, accepted or refused.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
+from dojo_epos.keepalive import KEEPALIVE_EXTENSION
 from dojo_epos.platform.accounts import AuthFailure, KeyPolicy
-from dojo_epos.platform.gateway import Gateway
+from dojo_epos.platform.gateway import Gateway, Keepalive
+from dojo_epos.platform.socket_faults import SocketFaults
 
 __all__ = ["StarletteSocket", "socket_route"]
 
@@ -38,8 +46,10 @@ class StarletteSocket:
                 log.debug("close after the socket went away")
 
 
-def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos") -> WebSocketRoute:
-    """The route of the EPOS socket, served by ``gateway`` after ``keys`` let the caller in."""
+def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos",
+                 faults: SocketFaults | None = None) -> WebSocketRoute:
+    """The route of the EPOS socket, served by ``gateway`` after ``keys`` let the caller in
+    (and ``faults``, when given, do not refuse it)."""
 
     async def endpoint(websocket: WebSocket) -> None:
         try:
@@ -49,15 +59,28 @@ def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos") -> WebS
             log.info("refused a socket: %s (%s)", exc.code, exc.status)
             await _deny(websocket, exc.status, exc.code, exc.message)
             return
-        if not gateway.admit(caller.scope.key_fingerprint):
-            log.warning("%s: refused a socket: too many handshakes for this key", caller.scope)
+        scope = caller.scope
+        if not gateway.admit(scope.key_fingerprint):
+            log.warning("%s: refused a socket: too many handshakes for this key", scope)
+            gateway.note_handshake(scope, 429)
             await _deny(websocket, 429, "too_many_handshakes",
                         f"more than {gateway.handshakes_per_second:g} WebSocket handshakes a "
                         "second for this API key; back off and retry")
             return
+        refusal = await faults.refusal(scope) if faults is not None else None
+        if refusal is not None and refusal.status is not None:
+            gateway.refuse()
+            gateway.note_handshake(scope, refusal.status)
+            await _deny(websocket, refusal.status, "fault_injected",
+                        f"{refusal.describe()}: this handshake is refused on purpose")
+            return
         await websocket.accept()
+        gateway.note_handshake(scope, 101)
+        keepalive: Keepalive | None = websocket.scope.get("extensions", {}).get(KEEPALIVE_EXTENSION)
+        if keepalive is not None and faults is not None:
+            keepalive.answer_pings_when(lambda: faults.answer_ping(scope))
         client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else ""
-        conn = await gateway.attach(StarletteSocket(websocket), caller, client)
+        conn = await gateway.attach(StarletteSocket(websocket), caller, client, keepalive)
         try:
             while True:
                 message = await websocket.receive()
@@ -69,7 +92,7 @@ def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos") -> WebS
                 try:
                     await conn.handle_frame(data)
                 except Exception:  # a reply we cannot send means the socket is going away
-                    log.warning("%s: could not answer a frame", caller.scope, exc_info=True)
+                    log.warning("%s: could not answer a frame", scope, exc_info=True)
         finally:
             gateway.detach(conn)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import httpx
 
+from dojo_epos.platform.faults import FaultBook
 from dojo_epos.platform.store import Store
 
 from .delivery import RETRY_DELAYS, CallLog, Deliverer
@@ -27,11 +28,12 @@ class Payments:
 
     def __init__(self, store: Store, call_log: CallLog, *, settle_after: float = DAY,
                  retry_delays: Sequence[float] = RETRY_DELAYS,
-                 http_transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 http_transport: httpx.AsyncBaseTransport | None = None,
+                 faults: FaultBook | None = None) -> None:
         self.store = PaymentStore(store)
         self.subscriptions = Subscriptions(self.store)
         self.deliverer = Deliverer(self.subscriptions, call_log, retry_delays=retry_delays,
-                                   transport=http_transport)
+                                   transport=http_transport, faults=faults)
         self.intents = PaymentIntents(self.store, self.deliverer, settle_after=settle_after)
 
     async def start(self) -> None:

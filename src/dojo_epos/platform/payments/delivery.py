@@ -11,6 +11,11 @@ answer within ``timeout``) is retried after each of :data:`RETRY_DELAYS` in turn
 seconds: five attempts over about 81 s), then given up. Every attempt goes to the call log (the
 dashboard's Calls page) as ``Webhook <event>`` over transport ``webhook``.
 
+Deliveries can be faulted (:mod:`dojo_epos.platform.faults`, kinds ``webhook-*``): a delay holds an
+attempt before its POST, a drop loses the attempt (nothing reaches the receiver; it is retried as a
+failed one), a duplicate POSTs a delivered event once more (the same ``id``, body and signature).
+Each attempt a fault touched says so in its call-log ``detail``.
+
 Deliveries run in the background (:meth:`Deliverer.publish` returns at once), so the request that
 changed the intent never waits for a receiver; :meth:`Deliverer.drain` waits for them.
 """
@@ -33,6 +38,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.egress import guarded_transport
+from dojo_epos.platform.faults import WEBHOOK, WEBHOOK_DELIVERED, Fault, FaultBook, FaultKind
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import utc_now
 from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header
@@ -61,6 +67,8 @@ class Attempt:
     number: int
     status: int | None
     detail: str
+    #: A second POST of a delivered event, made by a webhook-duplicate fault.
+    duplicate: bool = False
 
     @property
     def ok(self) -> bool:
@@ -83,8 +91,10 @@ class Deliverer:
 
     def __init__(self, subscriptions: Subscriptions, call_log: CallLog, *,
                  retry_delays: Sequence[float] = RETRY_DELAYS, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 faults: FaultBook | None = None) -> None:
         self.subscriptions = subscriptions
+        self.faults = faults
         self.call_log = call_log
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
@@ -121,20 +131,40 @@ class Deliverer:
         for number, delay in enumerate(delays, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            attempt = await self._attempt(scope, subscription, event, body, number)
+            fired = await self._faults(scope, WEBHOOK)
+            attempt = await self._attempt(scope, subscription, event, body, number, fired)
             attempts.append(attempt)
             if attempt.ok:
+                for fault in await self._faults(scope, WEBHOOK_DELIVERED):
+                    attempts.append(await self._attempt(scope, subscription, event, body,
+                                                        number, [fault], duplicate=True))
                 break
         else:
             log.warning("%s: webhook %s to %s given up after %d attempts", scope, event.id,
                         subscription.url, len(attempts))
         return attempts
 
+    async def _faults(self, scope: Scope, stage: str) -> list[Fault]:
+        """The faults that fire at this stage of a delivery (none, at no cost, when none is set)."""
+        if self.faults is None or not self.faults.has(scope):
+            return []
+        return await self.faults.take_call(scope, None, stage)
+
     async def _attempt(self, scope: Scope, subscription: p.Subscription, event: m.Event,
-                       body: bytes, number: int) -> Attempt:
+                       body: bytes, number: int, fired: Sequence[Fault] = (), *,
+                       duplicate: bool = False) -> Attempt:
         outcome = InvocationResult(capability=f"Webhook {event.event.value}", ok=False,
                                    transport=TRANSPORT)
         started = time.perf_counter()
+        dropped: Fault | None = None
+        injected: list[Fault] = list(fired) if duplicate else []
+        for fault in () if duplicate else fired:
+            if fault.kind is FaultKind.WEBHOOK_DELAY:
+                injected.append(fault)
+                await asyncio.sleep(fault.seconds())
+            elif fault.kind is FaultKind.WEBHOOK_DROP:
+                injected.append(fault)
+                dropped = fault
         secret = await self.subscriptions.active_secret(scope, subscription.id)
         headers = {"content-type": "application/json", "user-agent": "dojo-epos-platform",
                    "dojo-event-id": event.id}
@@ -143,14 +173,20 @@ class Deliverer:
         outcome.request = {"url": subscription.url, "attempt": number, "headers": headers,
                            "body": event.to_wire()}
         status: int | None = None
-        try:
-            response = await self._http().post(subscription.url, content=body, headers=headers)
-            status = response.status_code
-            outcome.reply = {"status": status, "body": response.text[:500]}
-            detail = f"HTTP {status} (attempt {number})"
-        except httpx.HTTPError as exc:
-            detail = f"{type(exc).__name__}: {exc} (attempt {number})"
-        attempt = Attempt(number, status, detail)
+        which = f"attempt {number}, duplicate" if duplicate else f"attempt {number}"
+        if dropped is not None:
+            detail = f"delivery lost: not sent ({which})"
+        else:
+            try:
+                response = await self._http().post(subscription.url, content=body, headers=headers)
+                status = response.status_code
+                outcome.reply = {"status": status, "body": response.text[:500]}
+                detail = f"HTTP {status} ({which})"
+            except httpx.HTTPError as exc:
+                detail = f"{type(exc).__name__}: {exc} ({which})"
+        if injected:  # every injected fault shows in the call log
+            detail = f"{'; '.join(f.describe() for f in injected)} | {detail}"
+        attempt = Attempt(number, status, detail, duplicate)
         outcome.ok = attempt.ok
         if not attempt.ok:
             outcome.failure = Failure.TRANSPORT_ERROR if status is None else Failure.EPOS_ERROR

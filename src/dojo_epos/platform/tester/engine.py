@@ -42,7 +42,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .faults_port import FlowFaults
     from .payments_port import FlowPayments
+    from .sockets_port import FlowSockets
 
 log = logging.getLogger("dojo_epos.tester")
 
@@ -105,6 +107,9 @@ class FlowDef:
     them as the flow's first step and Certification reads them to decide what a section needs."""
     check_params: Callable[[Mapping[str, Any]], str | None] | None = None
     """Checks the flow's own parameters before a run starts: the problem, or None when fine."""
+    transports: tuple[str, ...] = ("rest", "ws")
+    """The transports the flow applies to (a socket fault has no meaning over REST): a run over
+    another one fails at its transport check, saying so (see :mod:`.flows._resilient`)."""
 
     @property
     def flow_name(self) -> str:
@@ -159,6 +164,10 @@ class FlowRun:
     """Put before each step's name (Certification names the checklist section this way)."""
     payments: FlowPayments | None = None
     """The run's account on the payments service (the Refund and Webhook flows use it)."""
+    faults: FlowFaults | None = None
+    """The run's scope on the fault book and its EPOS socket (the resilience flows use it)."""
+    sockets: FlowSockets | None = None
+    """The run's handle on its scope's EPOS socket (the socket resilience flows use it)."""
     _registered: set[str] | None = field(default=None, init=False)
     _transport_line: str = field(default="", init=False)
 

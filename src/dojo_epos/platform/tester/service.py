@@ -34,9 +34,11 @@ from dojo_epos.platform.registry import Registry
 from dojo_epos.platform.store import Store
 
 from .engine import FlowRun, run_flow
+from .faults_port import FlowFaults
 from .flows import FLOWS, flow_by_name, missing_params
 from .payments_port import FlowPayments
 from .single_call import single_call_run
+from .sockets_port import FlowSockets
 from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
@@ -134,7 +136,10 @@ class TesterService:
         run = FlowRun(definition, params,
                       PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
                       on_update=on_update,
-                      payments=FlowPayments(self.payments, scope) if self.payments else None)
+                      payments=FlowPayments(self.payments, scope) if self.payments else None,
+                      faults=FlowFaults(self.invoker.faults, self.invoker.router, scope,
+                                        self.invoker.call_timeout),
+                      sockets=FlowSockets(self.invoker, scope))
         key_holder["key"] = (scope, run.flow_id)
         return run
 

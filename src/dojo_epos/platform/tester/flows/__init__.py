@@ -16,17 +16,23 @@ from typing import Any
 from ..engine import FlowDef
 from .bookings import BOOKINGS
 from .certification import CERTIFICATION
+from .duplicate_delivery import DUPLICATE_DELIVERY
 from .locking import LOCK_ORDER
+from .lost_reply import LOST_REPLY
 from .order_and_pay import ORDER_AND_PAY
 from .orders import CANCEL_ORDER, GET_BILL, GET_ORDER, LIST_AREAS, SEARCH_ORDERS, SEARCH_TABLES
 from .pay_at_table import PAY_AT_TABLE
 from .refunds_webhooks import PAYMENT_FLOWS
+from .resilience import RESILIENCE
+from .slow_network import SLOW_NETWORK
+from .sockets import SOCKET_RESILIENCE
 
-__all__ = ["FLOWS", "flow_by_name", "missing_params"]
+__all__ = ["FLOWS", "SOCKET_RESILIENCE", "flow_by_name", "missing_params"]
 
 FLOWS: tuple[FlowDef, ...] = (
     GET_ORDER, SEARCH_ORDERS, SEARCH_TABLES, LIST_AREAS, GET_BILL, CANCEL_ORDER, LOCK_ORDER,
     PAY_AT_TABLE, ORDER_AND_PAY, BOOKINGS, CERTIFICATION, *PAYMENT_FLOWS,
+    *SOCKET_RESILIENCE, LOST_REPLY, DUPLICATE_DELIVERY, SLOW_NETWORK, RESILIENCE,
 )
 
 _BY_NAME = {f.name: f for f in FLOWS}

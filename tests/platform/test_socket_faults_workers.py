@@ -1,0 +1,48 @@
+"""Socket faults and socket flows with two workers (one database, one bus): a fault set through one
+worker acts on a handshake the other takes; a socket flow run by the worker that does not hold the
+socket says so in its first step instead of measuring half of what happens."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from dojo_epos.client import AsyncClient
+from dojo_epos.contract.tester_models import Status
+from dojo_epos.platform.socket_faults import HANDSHAKE
+from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, auth_headers, scope_of
+from tests.platform.test_gateway import WsEpos, answer_orders, wait_for
+from tests.platform.test_routing import Worker, put_ws, workers  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.socket
+
+
+async def test_a_refuse_handshake_set_on_one_worker_refuses_on_the_other(
+        workers: tuple[Worker, Worker]) -> None:  # noqa: F811 (the fixture imported above)
+    a, b = workers
+    async with AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
+        await client.add_fault("refuse-handshake", status=503, times=1)
+    await wait_for(lambda: bool(a.platform.invoker.faults.of(scope_of())))  # the notice reached A
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(a.ws_url, additional_headers=auth_headers()):
+            pass
+    assert info.value.response.status_code == 503
+    assert [c.capability for c in a.platform.invoker.calls.recent(scope_of())] == [HANDSHAKE]
+
+
+async def test_a_socket_flow_on_the_worker_without_the_socket_fails_its_first_step_saying_so(
+        workers: tuple[Worker, Worker]) -> None:  # noqa: F811
+    a, b = workers
+    await put_ws(a, ["GetOrderById"])
+    async with connect(a.ws_url, additional_headers=auth_headers()) as ws:
+        epos = WsEpos(ws, answer_orders)
+        await wait_for(a.holds)
+        async with AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
+            flow_id = await client.run_flow("Reconnect")
+            result = await b.platform.tester.wait(scope_of(), flow_id)
+        epos.task.cancel()
+    assert result is not None and result.status is Status.FAILURE
+    [first] = result.steps
+    assert first.status is Status.FAILURE
+    assert "held by another platform worker" in " ".join(first.additional_information)
