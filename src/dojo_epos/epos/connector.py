@@ -20,9 +20,9 @@ nothing says its gateway accepts deflate; a client that does not offer it works 
 and a server that does accept it gains nothing we can rely on. The costs are certain: each
 compressed socket keeps a zlib compressor and decompressor for its whole life (about 57 KiB a
 socket idle measured with it against about 22 KiB without, so 10,000 sockets would need about
-600 MiB instead of under 300: ``memory.*`` in benchmarks/README.md), and every frame is deflated and inflated on
-the event loop. What it would save is bandwidth: an order is about 1 KB of JSON, which deflate
-roughly halves. An EPOS on a metered or slow link with few sockets can turn it on.
+600 MiB instead of under 300: ``memory.*`` in benchmarks/README.md), and every frame is deflated
+and inflated on the event loop. What it would save is bandwidth: an order is about 1 KB of JSON,
+which deflate roughly halves. An EPOS on a metered or slow link with few sockets can turn it on.
 """
 
 from __future__ import annotations
