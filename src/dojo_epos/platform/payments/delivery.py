@@ -111,15 +111,23 @@ class Deliverer:
 
     async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:
         """Start delivering ``event_type`` for ``intent`` to each subscription wanting it."""
-        wanting = await self.subscriptions.for_event(scope, event_type)
-        if not wanting:
-            return
-        event = event_body(scope, event_type, intent)
-        for subscription in wanting:
-            task = asyncio.create_task(self.deliver(scope, subscription, event),
-                                       name=f"webhook {event.id} to {subscription.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await self.publish_all(scope, (event_type,), intent)
+
+    async def publish_all(self, scope: Scope, event_types: Sequence[str],
+                          intent: p.PaymentIntent) -> None:
+        """:meth:`publish` of each event type in turn, the subscriptions read once (a payment
+        recorded publishes two events, inside the call that recorded it)."""
+        subscriptions = await self.subscriptions.all_of(scope)
+        for event_type in event_types:
+            wanting = [s for s in subscriptions if event_type in s.events]
+            if not wanting:
+                continue
+            event = event_body(scope, event_type, intent)
+            for subscription in wanting:
+                task = asyncio.create_task(self.deliver(scope, subscription, event),
+                                           name=f"webhook {event.id} to {subscription.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
                       retry: bool = True) -> list[Attempt]:
