@@ -93,7 +93,8 @@ async def test_ws_benchmark_produces_its_figures(tiny: Config, report: Report) -
     """WebSocket: gateway round trips at 1 and 32 in flight, both handlers, and Platform.invoke."""
     figures = await bench_ws.run(tiny, report)
     check(figures, {f"ws.get_order_by_id.{h}.inflight_{n}" for h in ("in_memory", "sqlite")
-                    for n in (1, 32)} | {f"ws.invoke.in_memory.inflight_{n}" for n in (1, 32)})
+                    for n in (1, 32)} | {f"{t}.invoke.in_memory.inflight_{n}"
+                                         for t in ("ws", "rest") for n in (1, 32)})
     target = next(f for f in figures if f.name == "ws.get_order_by_id.in_memory.inflight_32")
     assert target.target is not None and target.baseline
 
