@@ -27,6 +27,7 @@ from dojo_epos.contract.tester_models import LEFT_OUT_PREFIX, NOT_TARGETED_STEP,
 
 from ..engine import FlowDef, FlowRun, StepFailed, StepTimedOut
 from ._common import _amount, _p, _uid
+from ._resilient import seconds_check
 from .bookings import BOOKINGS
 from .locking import LOCK_CAPABILITIES, LOCK_ORDER
 from .order_and_pay import ORDER_AND_PAY
@@ -132,7 +133,7 @@ def _check_params(params: Mapping[str, Any]) -> str | None:
         parse_products(params.get("products"))
     except ValueError as exc:
         return str(exc)
-    return None
+    return seconds_check("delay", "reconnectWithin")(params)
 
 
 def _dojo_sentences(capability: str) -> list[str]:
