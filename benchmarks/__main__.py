@@ -26,7 +26,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from benchmarks import bench_flows, bench_growth, bench_memory, bench_rest, bench_workers, bench_ws
+from benchmarks import (
+    bench_flows,
+    bench_growth,
+    bench_memory,
+    bench_rest,
+    bench_sockets,
+    bench_workers,
+    bench_ws,
+)
 from benchmarks.harness import RESULTS_VERSION, Config, Figure, Report
 from benchmarks.loadgen import wrk_available
 from benchmarks.procs import ROOT
@@ -41,6 +49,7 @@ BENCHMARKS: dict[str, Bench] = {
     "memory": bench_memory.run,
     "flows": bench_flows.run,
     "workers": bench_workers.run,
+    "sockets": bench_sockets.run,
 }
 
 

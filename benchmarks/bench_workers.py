@@ -138,19 +138,22 @@ async def _flows(cfg: Config, namespace: str) -> Figure:
             await epos.send({"open": flows})
             tables = (await epos.read())["tables"]
             rates[workers] = await _measure_flows(database, workers, f"{namespace}-{workers}",
-                                                  epos_port, tables)
+                                                  epos_port, tables, epos.proc.pid)
     finally:
         await epos.stop()
         await _drop_pg(database)
     one, two = rates[1], rates[2]
+    busy = ", ".join(f"{k} {one['cores_busy'][k]:.2f}/{two['cores_busy'][k]:.2f}"
+                     for k in ("platform", "epos", "load", "other"))
     return Figure(
         "workers.pay_at_table.two_vs_one", two["rate"], "flows/s", one["rate"], SCALING_TARGET,
         f"{flows} flows, {FLOW_CONCURRENCY} at a time, REST EPOS; two workers vs one on "
-        f"{os.cpu_count()} cores shared with the EPOS and the load", {"one": one, "two": two})
+        f"{os.cpu_count()} cores shared with the EPOS and the load; cores busy (1/2 workers): "
+        f"{busy}", {"one": one, "two": two})
 
 
 async def _measure_flows(database: str, workers: int, namespace: str, epos_port: int,
-                         tables: list[str]) -> dict[str, Any]:
+                         tables: list[str], epos_pid: int) -> dict[str, Any]:
     import httpx
 
     log = Path(tempfile.mkstemp(prefix="dojo-epos-workers-", suffix=".log")[1])
@@ -201,14 +204,23 @@ async def _measure_flows(database: str, workers: int, namespace: str, epos_port:
                 while queue:
                     await one_flow(queue.pop())
 
+            cpu_before = {"platform": _cpu_seconds(proc.pid), "epos": _cpu_seconds(epos_pid),
+                          "load": time.process_time(), "machine": _machine_busy_seconds()}
             started = time.perf_counter()
             await asyncio.gather(*(loop() for _ in range(FLOW_CONCURRENCY)))
             elapsed = time.perf_counter() - started
+            cpu = {"platform": _cpu_seconds(proc.pid), "epos": _cpu_seconds(epos_pid),
+                   "load": time.process_time(), "machine": _machine_busy_seconds()}
+            # Cores each kept busy during the load: where the time went (see the README).
+            cores = {k: round((cpu[k] - cpu_before[k]) / elapsed, 2) for k in cpu}
+            cores["other"] = round(cores["machine"] - cores["platform"] - cores["epos"]
+                                   - cores["load"], 2)
         if failed:
             raise RuntimeError(f"{len(failed)} {FLOW} flows failed on {workers} workers: {failed[0]}")
         done.sort()
         return {"rate": len(done) / elapsed, "flows": len(done), "seconds": round(elapsed, 2),
-                "p50_ms": round(done[len(done) // 2] * 1000, 1), "workers": workers}
+                "p50_ms": round(done[len(done) // 2] * 1000, 1), "workers": workers,
+                "cores_busy": cores}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -217,6 +229,30 @@ async def _measure_flows(database: str, workers: int, namespace: str, epos_port:
             proc.kill()
             proc.wait()
         log.unlink(missing_ok=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children that are still running (by parent)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine used, from /proc/stat (all cores)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    values = [int(v) for v in fields]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def _until_up(base: str, workers: int) -> None:

@@ -37,6 +37,9 @@ KEY = "sk_sandbox_benchmark0123456789"
 SOFTWARE_HOUSE = "bench-house"
 INFLIGHT = (1, 32)
 TARGET_32 = Target("ratio", ">=", 0.65)
+#: Issue 17: Platform.invoke over the WebSocket against the bare echo.
+INVOKE_TARGETS = {1: Target("ratio", ">=", 0.5), 32: Target("ratio", ">=", 0.4)}
+REST_KEY = "sk_sandbox_benchmarkrest0123456789"
 ID_SLOT = '"__ID__"'
 
 
@@ -66,9 +69,42 @@ async def run(cfg: Config, report: Report) -> list[Figure]:
                     results[variant] = await platform.read(timeout=120)
                 finally:
                     await connector.stop()
+            results["rest"] = await _rest_invoke(platform, Path(tmp), db_url, order_id)
         finally:
             await platform.stop()
     return _figures(results, echo, len(reply))
+
+
+async def _rest_invoke(platform: Child, tmp: Path, db_url: str, order_id: str) -> dict[str, Any]:
+    """``Platform.invoke`` over REST (the EPOS's REST app, in-memory handler, in a process of its
+    own) against bare HTTP/1.1 round trips from the same platform process to a raw ASGI app that
+    answers with the very bytes the EPOS returned."""
+    import httpx
+
+    from benchmarks.bench_rest import _auth
+
+    epos = await Child.start("benchmarks.bench_rest", "epos",
+                             {"db_url": db_url, "memory_order_id": order_id})
+    try:
+        epos_port = (await epos.read())["port"]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{epos_port}") as client:
+            answer = await client.get(f"/v1/orders/{order_id}", headers=_auth())
+        answer.raise_for_status()
+        body = tmp / "order.json"
+        body.write_bytes(answer.content)
+        bare = await Child.start("benchmarks.bench_rest", "bare", {
+            "bodies": {"get_order_by_id": str(body), "search_orders": str(body)}})
+        try:
+            bare_port = (await bare.read())["port"]
+            await platform.send({"measure_rest": True, "epos_port": epos_port,
+                                 "bare_port": bare_port})
+            found: dict[str, Any] = await platform.read(timeout=120)
+            found["reply_bytes"] = len(answer.content)
+            return found
+        finally:
+            await bare.stop()
+    finally:
+        await epos.stop()
 
 
 def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) -> list[Figure]:
@@ -85,8 +121,16 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
         got = results["memory"]["invoke"][str(n)]
         figures.append(Figure(
             f"ws.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
-            notes="Platform.invoke: registry, validation and call log included",
+            INVOKE_TARGETS[n], "Platform.invoke: registry, validation and call log included",
             details={"invoke": got}))
+    rest = results["rest"]
+    for n in INFLIGHT:
+        got, base = rest["invoke"][str(n)], rest["bare"][str(n)]
+        figures.append(Figure(
+            f"rest.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", base["rate"],
+            notes="Platform.invoke over REST (httpx, basic auth, validation, call log) vs bare "
+                  f"HTTP/1.1 round trips to a raw ASGI app; {rest['reply_bytes']} B replies",
+            details={"invoke": got, "bare_http": base}))
     return figures
 
 
@@ -124,7 +168,10 @@ async def _platform(args: dict[str, Any]) -> None:
     emit({"port": served.port})
     previous = None
     params = _request(args["order_id"])
-    while (cmd := await command()).get("measure"):
+    while cmd := await command():
+        if cmd.get("measure_rest"):
+            emit(await _measure_rest(platform, cmd, args))
+            continue
         while (conn := platform.gateway.connection(scope)) is None or conn is previous:
             await asyncio.sleep(0.02)
         previous = conn
@@ -150,6 +197,49 @@ async def _platform(args: dict[str, Any]) -> None:
         emit(out)
     await served.stop()
     await platform.close()
+
+
+async def _measure_rest(platform: Any, cmd: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.bench_rest import PASSWORD, USER, _auth
+    from dojo_epos.platform.accounts import Environment, Scope, fingerprint
+
+    scope = Scope(Environment.SANDBOX, fingerprint(REST_KEY), SOFTWARE_HOUSE)
+    await platform.store.replace_registration(
+        scope, "rest", [("GetOrderById", "v1")], url=f"http://127.0.0.1:{cmd['epos_port']}",
+        username=USER, password=PASSWORD)
+    params = _request(args["order_id"])
+
+    async def invoke() -> None:
+        result = await platform.invoke(scope, "GetOrderById", params)
+        if not result.ok:
+            raise RuntimeError(f"invoke over REST failed: {result.failure} {result.detail}")
+
+    head = "".join(f"{k}: {v}\r\n" for k, v in _auth().items())
+    request = (f"GET /v1/orders/{args['order_id']} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n"
+               ).encode()
+    out: dict[str, Any] = {"invoke": {}, "bare": {}}
+    for n in INFLIGHT:
+        out["invoke"][str(n)] = await closed_loop(invoke, concurrency=n, seconds=args["seconds"],
+                                                  warmup=args["warmup"])
+        pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        for _ in range(n):
+            pool.put_nowait(await asyncio.open_connection("127.0.0.1", cmd["bare_port"]))
+
+        async def bare(pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
+                       = pool) -> None:
+            reader, writer = await pool.get()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            pool.put_nowait((reader, writer))
+
+        out["bare"][str(n)] = await closed_loop(bare, concurrency=n, seconds=args["seconds"],
+                                                warmup=args["warmup"])
+        while not pool.empty():
+            pool.get_nowait()[1].close()
+    return out
 
 
 async def _connector(args: dict[str, Any]) -> None:

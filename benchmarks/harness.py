@@ -64,6 +64,8 @@ class Config:
     growth_samples: int = 300
     #: Connector sockets in the memory benchmark.
     sockets: int = 10_000
+    #: EPOS sockets held at one platform's gateway in the sockets benchmark.
+    gateway_sockets: int = 10_000
     #: Runs of each flow.
     flow_runs: int = 10
     #: Where seeded SQLite databases are kept between runs.
@@ -80,7 +82,7 @@ class Config:
         values: dict[str, Any] = dict(
             quick=True, growth_sizes=(1_000, 10_000, 50_000), rest_orders=1_000,
             load_seconds=2.0, warmup_seconds=0.5, ws_seconds=1.0, growth_samples=100,
-            sockets=1000, flow_runs=3)
+            sockets=1000, flow_runs=3, gateway_sockets=1_000)
         values.update(changes)
         return cls(**values)
 

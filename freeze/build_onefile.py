@@ -9,7 +9,7 @@ glibc at least as new as the build machine's).
 The build takes about a minute, so its result is cached under ``$XDG_CACHE_HOME/dojo-epos/onefile``
 (default ``~/.cache``), keyed by everything that goes into it: the sources and package data, this
 script, pyproject.toml, the Python version and the installed distributions. An unchanged tree
-copies the cached file (well under a second); any change builds afresh.
+copies the cached file (well under a second); any change builds afresh. The newest three are kept.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "dojo-epos"
+#: Cached builds kept (the newest ones): a few branches or states of a tree can alternate.
+KEEP = 3
 #: Bundled although nothing imports them by name: SQLAlchemy loads its database drivers by URL
 #: (sqlite+aiosqlite, postgresql+asyncpg) and the NATS bus is imported only for --bus nats://.
 HIDDEN = ["aiosqlite", "asyncpg", "nats"]
@@ -87,6 +89,7 @@ def build(out: Path, *, use_cache: bool = True) -> str:
     """Build (or copy from the cache) the executable to ``out``; says which it did."""
     key = cache_key()
     cached = cache_dir() / key / NAME
+    out.parent.mkdir(parents=True, exist_ok=True)  # dist/ is not there in a fresh clone
     if use_cache and cached.is_file():
         shutil.copy2(cached, out)
         return f"{out}: from the cache ({cached})"
@@ -96,7 +99,16 @@ def build(out: Path, *, use_cache: bool = True) -> str:
         partial = cached.with_suffix(".partial")
         shutil.copy2(out, partial)
         partial.replace(cached)  # a reader never sees half a file
+        prune(keep=KEEP)
     return f"{out}: built ({out.stat().st_size // 1_000_000} MB)"
+
+
+def prune(keep: int) -> None:
+    """Remove all but the ``keep`` newest cached builds (each is some 25 MB)."""
+    entries = sorted((d for d in cache_dir().iterdir() if d.is_dir()),
+                     key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,7 +162,10 @@ async def run_demo(options: DemoOptions, console: Console | None = None,
         console.print(f"  platform on {platform_server.url}, EPOS REST on {epos_server.url}")
 
         ws_url = f"ws://{options.host}:{platform_server.port}/epos"
-        connector = Connector(epos, ws_url, DEMO_KEY, WS_HOUSE, backoff_initial=0.2)
+        # Certification's Replaced socket flow closes this socket with 4000 at its end; the demo's
+        # connector backs off a few seconds instead of stopping, so the demo stays connected.
+        connector = Connector(epos, ws_url, DEMO_KEY, WS_HOUSE, backoff_initial=0.2,
+                              on_replaced="backoff", replaced_backoff=5.0)
         connector_task = asyncio.create_task(connector.run(), name="demo connector")
 
         async def stop_connector() -> None:

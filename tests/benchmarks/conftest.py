@@ -16,7 +16,7 @@ from benchmarks.harness import Config, Report
 def tiny(tmp_path: Path) -> Config:
     return Config.quick_run(
         growth_sizes=(20, 60), rest_orders=50, load_seconds=0.5, warmup_seconds=0.1,
-        http_concurrency=2, ws_seconds=0.2, growth_samples=3, sockets=5, flow_runs=1,
+        http_concurrency=2, ws_seconds=0.2, growth_samples=3, sockets=5, flow_runs=1, gateway_sockets=5,
         cache_dir=tmp_path / "cache", postgres=False)
 
 

@@ -20,7 +20,14 @@ from benchmarks.datasets import (
 from benchmarks.harness import Config, Figure, Report
 from benchmarks.loadgen import RequestSpec, run_load
 
-from benchmarks import bench_flows, bench_growth, bench_memory, bench_rest, bench_ws
+from benchmarks import (
+    bench_flows,
+    bench_growth,
+    bench_memory,
+    bench_rest,
+    bench_sockets,
+    bench_ws,
+)
 
 pytestmark = pytest.mark.socket
 
@@ -90,12 +97,17 @@ async def test_python_load_generator_counts_requests_and_errors(tiny: Config,
 
 
 async def test_ws_benchmark_produces_its_figures(tiny: Config, report: Report) -> None:
-    """WebSocket: gateway round trips at 1 and 32 in flight, both handlers, and Platform.invoke."""
+    """WebSocket: gateway round trips at 1 and 32 in flight, both handlers, and Platform.invoke
+    over the WebSocket (with the issue's targets) and over REST (against bare HTTP)."""
     figures = await bench_ws.run(tiny, report)
     check(figures, {f"ws.get_order_by_id.{h}.inflight_{n}" for h in ("in_memory", "sqlite")
-                    for n in (1, 32)} | {f"ws.invoke.in_memory.inflight_{n}" for n in (1, 32)})
+                    for n in (1, 32)} | {f"{t}.invoke.in_memory.inflight_{n}"
+                                         for t in ("ws", "rest") for n in (1, 32)})
     target = next(f for f in figures if f.name == "ws.get_order_by_id.in_memory.inflight_32")
     assert target.target is not None and target.baseline
+    assert all(f.target is not None for f in figures if f.name.startswith("ws.invoke."))
+    rest = next(f for f in figures if f.name == "rest.invoke.in_memory.inflight_32")
+    assert rest.baseline and rest.details["bare_http"]["n"] > 0
 
 
 async def test_growth_benchmark_compares_each_size_with_the_smallest(tiny: Config,
@@ -133,6 +145,18 @@ async def test_memory_benchmark_produces_its_figures(tiny: Config, report: Repor
                     "memory.total_rss"})
     total = next(f for f in figures if f.name == "memory.total_rss")
     assert total.details["connector"]["after"] >= total.details["connector"]["before"] > 0
+
+
+async def test_sockets_benchmark_produces_its_figures(tiny: Config, report: Report) -> None:
+    """Sockets: the platform's RSS with every socket attached, against a bare websockets server;
+    a run below 10,000 sockets is not judged against the 400 MiB target."""
+    figures = await bench_sockets.run(tiny, report)
+    check(figures, {"sockets.gateway.per_socket.idle", "sockets.gateway.per_socket.after_one_call",
+                    "sockets.gateway.total_rss"})
+    total = next(f for f in figures if f.name == "sockets.gateway.total_rss")
+    assert total.target is None
+    for side in ("platform", "bare"):
+        assert total.details[side]["after"] > 0 and total.details[side]["before"] > 0
 
 
 async def test_flows_benchmark_produces_its_figures(tiny: Config, report: Report) -> None:

@@ -294,3 +294,30 @@ async def test_two_connectors_on_one_scope_do_not_replace_each_other_in_a_loop(
     assert len(platform.gateway.connections()) == 1
     await connectors[1].stop()
     await second
+
+
+@pytest.mark.parametrize(("compression", "offered"), [(None, False), ("deflate", True)])
+async def test_connector_offers_permessage_deflate_only_when_asked(
+        compression: str | None, offered: bool) -> None:
+    """Off by default (memory per socket; the spec names no extension), on with "deflate"."""
+    seen: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        await seen.put(ws.request.headers.get("Sec-WebSocket-Extensions"))
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        connector = Connector(ConformanceHandler(), f"ws://127.0.0.1:{port}/epos", KEY,
+                              SOFTWARE_HOUSE, ping_interval=None, compression=compression)
+        task = asyncio.ensure_future(connector.run())
+        header = await asyncio.wait_for(seen.get(), 10)
+        await connector.stop()
+        await task
+    assert (header is not None and "permessage-deflate" in header) is offered
+
+
+def test_connector_refuses_an_unknown_compression() -> None:
+    with pytest.raises(ValueError, match="compression"):
+        Connector(ConformanceHandler(), URL, KEY, SOFTWARE_HOUSE, compression="gzip")  # type: ignore[arg-type]

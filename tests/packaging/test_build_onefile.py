@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -62,7 +64,7 @@ def test_an_unchanged_tree_copies_the_cached_file(builder: ModuleType, tmp_path:
     monkeypatch.setattr(builder, "pyinstaller", fake_pyinstaller)
     out = tmp_path / "dist" / "dojo-epos"
     assert "built" in builder.build(out)
-    out.unlink()
+    shutil.rmtree(out.parent)  # a fresh clone has no dist/
     assert "from the cache" in builder.build(out)
     assert out.read_bytes().startswith(b"\x7fELF") and len(built) == 1
     (builder.ROOT / "src" / "dojo_epos" / "cli.py").write_text("print('changed')\n")
@@ -75,3 +77,19 @@ def test_a_missing_binutils_is_named(builder: ModuleType, tmp_path: Path,
     monkeypatch.setattr(builder.shutil, "which", lambda tool: None)
     with pytest.raises(SystemExit, match="needs objcopy and strip .binutils."):
         builder.pyinstaller(tmp_path / "dojo-epos")
+
+
+def test_the_cache_keeps_only_the_newest_builds(builder: ModuleType, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builder, "pyinstaller", lambda out: out.write_bytes(b"\x7fELF"))
+    monkeypatch.setattr(builder, "KEEP", 2)
+    source = builder.ROOT / "src" / "dojo_epos" / "cli.py"
+    keys = []
+    for n in range(4):
+        source.write_text(f"print({n})\n")
+        keys.append(builder.cache_key())
+        builder.build(tmp_path / "dojo-epos")
+        stamp = 1_000_000 + n  # distinct modification times, oldest first
+        os.utime(builder.cache_dir() / keys[-1], (stamp, stamp))
+    builder.prune(keep=2)
+    assert sorted(p.name for p in builder.cache_dir().iterdir()) == sorted(keys[2:])

@@ -28,7 +28,8 @@ from sqlalchemy.engine import make_url
 from tests.packaging.test_container import ours, services
 from tests.processes import DOJO_EPOS, Background, clean_env, free_port
 
-pytestmark = [pytest.mark.socket, pytest.mark.postgres]
+# About 15 s (four processes and two databases): in `make reliability`, not in CI's `make test`.
+pytestmark = [pytest.mark.socket, pytest.mark.postgres, pytest.mark.slow]
 
 DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
 PG_URL = os.environ.get("DOJO_EPOS_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

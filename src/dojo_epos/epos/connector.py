@@ -19,10 +19,12 @@ Compression. The connector does not offer permessage-deflate (RFC 7692) unless b
 nothing says its gateway accepts deflate; a client that does not offer it works with any server,
 and a server that does accept it gains nothing we can rely on. The costs are certain: each
 compressed socket keeps a zlib compressor and decompressor for its whole life (about 57 KiB a
-socket idle measured with it against under 10 KiB without, so 10,000 sockets would need over
-half a GiB: ``memory.*`` in benchmarks/README.md), and every frame is deflated and inflated on
-the event loop. What it would save is bandwidth: an order is about 1 KB of JSON, which deflate
-roughly halves. An EPOS on a metered or slow link with few sockets can turn it on.
+socket idle measured with it against about 22 KiB without, so 10,000 sockets would need about
+600 MiB instead of under 300: ``memory.*`` in benchmarks/README.md), and every frame is deflated
+and inflated on the event loop. What it would save is bandwidth: an order is about 1.3 KB of
+JSON, which deflate takes to about 0.5 KB on its own and to a few dozen bytes when the same order
+was sent just before (the context is kept between frames). An EPOS on a metered or slow link with
+few sockets can turn it on.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from websockets.asyncio.client import connect as ws_connect
 
@@ -69,6 +71,55 @@ log = logging.getLogger("dojo_epos.epos.connector")
 
 #: Opens one connection (the handshake included); raising means the attempt failed.
 ConnectionFactory = Callable[[], Awaitable[Connection]]
+
+
+class _Signal:
+    """The part of :class:`asyncio.Event` the connector uses, lighter: no waiter deque until
+    something waits, and :meth:`waiter` hands out a bare future where waiting on an Event needs
+    a task of its own. An Event allocates its deque up front (760 bytes, two per connector) and
+    the stop task lived as long as the socket: the memory benchmark's 10,000 sockets paid both.
+    """
+
+    __slots__ = ("_is_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiters: set[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._is_set
+
+    def set(self) -> None:
+        if self._is_set:
+            return
+        self._is_set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._is_set = False
+
+    def waiter(self) -> asyncio.Future[None]:
+        """A future done once the signal is set (cancel it to stop waiting)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._is_set:
+            waiter.set_result(None)
+            return waiter
+        if self._waiters is None:
+            self._waiters = set()
+        self._waiters.add(waiter)
+        waiter.add_done_callback(self._forget)
+        return waiter
+
+    def _forget(self, waiter: asyncio.Future[None]) -> None:
+        if self._waiters is not None:
+            self._waiters.discard(waiter)
+
+    async def wait(self) -> None:
+        if not self._is_set:
+            await self.waiter()
 
 
 class Connector:
@@ -157,8 +208,8 @@ class Connector:
             )
 
         self._connect: ConnectionFactory = connect or default_connect
-        self._stop = asyncio.Event()
-        self._done = asyncio.Event()
+        self._stop = _Signal()
+        self._done = _Signal()
         self._running = False
         self._events = EventStream()
         self._attempt = 0
@@ -263,9 +314,10 @@ class Connector:
     async def _open(self) -> Connection | None:
         """One connection attempt; None when it failed or :meth:`stop` came first."""
         attempt = asyncio.ensure_future(self._connect())
-        stopped = asyncio.ensure_future(self._stop.wait())
+        stopped = self._stop.waiter()
         try:
-            await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            pending: set[asyncio.Future[Any]] = {attempt, stopped}
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
         if not attempt.done():
@@ -290,9 +342,10 @@ class Connector:
         session = Session(self.handler, self.stats, conn, max_concurrency=self.max_concurrency,
                           max_frame_bytes=self.max_frame_bytes)
         reader = asyncio.ensure_future(session.read_loop())
-        stopped = asyncio.ensure_future(self._stop.wait())
+        stopped = self._stop.waiter()
         try:
-            await asyncio.wait({reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            pending: set[asyncio.Future[Any]] = {reader, stopped}
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
         if not reader.done():

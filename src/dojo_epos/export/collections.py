@@ -12,6 +12,7 @@ OpenAPI document does, where that document is at hand.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -61,7 +62,9 @@ def platform_collection(document: Mapping[str, Any]) -> dict[str, Any]:
                 url_of("baseUrl", row.path, example.query), expect=example.expect,
                 path_values=example.path, headers={**headers, **example.headers},
                 body=example.body, capture=example.capture,
-                description=operation.get("description", "")))
+                description=operation.get("description", ""),
+                schema=_documented_answer(document, operation, example.expect),
+                schema_name=f"{row.operation_id} answer" if example.expect < 300 else "error"))
     info = document.get("info", {})
     return collection(
         "dojo-epos local platform API",
@@ -129,6 +132,26 @@ def answer_schema(capability: Capability) -> dict[str, Any]:
         return schema
     defs = schema.pop("$defs", {})
     return {"$defs": defs, "anyOf": [schema, {"type": "array", "items": schema}]}
+
+
+def _documented_answer(document: Mapping[str, Any], operation: Mapping[str, Any],
+                       status: int) -> dict[str, Any] | None:
+    """The schema ``document`` gives ``operation``'s answer with ``status``, standalone: the
+    components it names carried along, so ``#/components/schemas/...`` resolves within it."""
+    responses = operation.get("responses", {})
+    response = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or {}
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    components = document.get("components", {}).get("schemas", {})
+    wanted: dict[str, Any] = {}
+    pending = [schema]
+    while pending:
+        for name in re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(pending.pop())):
+            if name not in wanted and name in components:
+                wanted[name] = components[name]
+                pending.append(components[name])
+    return {**schema, "components": {"schemas": wanted}} if wanted else dict(schema)
 
 
 def _path_values(template: str, path: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -144,6 +144,10 @@ class HandleEvents:
         self.hold = hold
         self._last: dict[Scope, asyncio.Task[InvocationResult]] = {}
         self._tasks: set[asyncio.Task[InvocationResult]] = set()
+
+    async def publish_events(self, scope: Scope, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.publish_event(scope, event)
 
     async def publish_event(self, scope: Scope, event: Event) -> None:
         capability = f"HandleEvent:{event.event.value}"

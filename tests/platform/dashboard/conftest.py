@@ -108,6 +108,8 @@ async def rig(platform: Platform, reference: ReferenceEpos) -> AsyncIterator[Rig
                 AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=ORIGIN,
                             transport=transport) as client):
         yield Rig(platform, app, http, reference, client)
+        # The HandleEvent calls of the last payments reach the EPOS before its database closes.
+        await platform.payments.drain()
 
 
 async def serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:

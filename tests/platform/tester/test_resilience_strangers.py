@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dojo_epos.client import PlatformApiError
 from dojo_epos.contract.tester_models import FlowResult, Status
 
 from . import strangers
@@ -143,3 +144,18 @@ async def test_certification_fails_the_resilience_section_of_an_epos_that_never_
     assert "Pay at Table: not certified (failed Resilience)" in verdict.additional_information
     assert any(line.startswith("Resilience: FAILURE (Lost reply: ")
                for line in verdict.additional_information), verdict.additional_information
+
+
+async def test_bad_resilience_parameters_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    async with serve_stranger(OrderBook(), "rest", tmp_path) as rig:
+        for flow, params, words in (
+                ("Lost reply", {"reconnectWithin": "soon"}, "reconnectWithin must be a number"),
+                ("Slow network", {"delay": "0"}, "delay must be above 0"),
+                ("Certification", {"delay": "-1"}, "delay must be above 0"),
+                ("Resilience", {"reconnectWithin": "9999"}, "reconnectWithin must be")):
+            with pytest.raises(PlatformApiError) as caught:
+                await rig.client.run_flow(flow, params)
+            assert words in str(caught.value), (flow, caught.value)
+        result = await rig.run("Slow network", delay="30")  # above the 5 s time-out of this rig
+    assert result.status is Status.FAILURE
+    assert _first_failed(result)[0] == "Check the delay is below Dojo's time-out"

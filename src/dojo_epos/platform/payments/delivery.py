@@ -112,16 +112,28 @@ class Deliverer:
 
     async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:
         """Start delivering ``event_type`` for ``intent`` to each subscription wanting it."""
-        await self.publish_event(scope, event_body(scope, event_type, intent))
+        await self.publish_all(scope, (event_type,), intent)
+
+    async def publish_all(self, scope: Scope, event_types: Sequence[str],
+                          intent: p.PaymentIntent) -> None:
+        """:meth:`publish` of each event type in turn, the subscriptions read once (a payment
+        recorded publishes two events, inside the call that recorded it)."""
+        await self.publish_events(scope, [event_body(scope, t, intent) for t in event_types])
 
     async def publish_event(self, scope: Scope, event: m.Event) -> None:
         """Start delivering ``event`` to each subscription wanting its type."""
-        wanting = await self.subscriptions.for_event(scope, event.event.value)
-        for subscription in wanting:
-            task = asyncio.create_task(self.deliver(scope, subscription, event),
-                                       name=f"webhook {event.id} to {subscription.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await self.publish_events(scope, [event])
+
+    async def publish_events(self, scope: Scope, events: Sequence[m.Event]) -> None:
+        """Start delivering each of ``events`` to each subscription wanting its type (the
+        subscriptions read once)."""
+        subscriptions = await self.subscriptions.all_of(scope)
+        for event in events:
+            for subscription in [s for s in subscriptions if event.event.value in s.events]:
+                task = asyncio.create_task(self.deliver(scope, subscription, event),
+                                           name=f"webhook {event.id} to {subscription.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
                       retry: bool = True, forged: bool = False) -> list[Attempt]:

@@ -9,6 +9,7 @@ asks. The channels run in the background; :meth:`Fanout.drain` waits for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from dojo_epos.contract import models as m
@@ -23,7 +24,7 @@ __all__ = ["EventSink", "Fanout"]
 class EventSink(Protocol):
     """A channel of intent events to the EPOS (it returns at once; the sending is its own)."""
 
-    async def publish_event(self, scope: Scope, event: m.Event) -> None: ...
+    async def publish_events(self, scope: Scope, events: Sequence[m.Event]) -> None: ...
 
     async def drain(self) -> None: ...
 
@@ -38,9 +39,14 @@ class Fanout:
         self.sinks.append(sink)
 
     async def publish(self, scope: Scope, event_type: str, intent: p.PaymentIntent) -> None:
-        event = event_body(scope, event_type, intent)
+        await self.publish_all(scope, (event_type,), intent)
+
+    async def publish_all(self, scope: Scope, event_types: Sequence[str],
+                          intent: p.PaymentIntent) -> None:
+        """One event of each type for ``intent``, in that order, to every sink."""
+        events = [event_body(scope, event_type, intent) for event_type in event_types]
         for sink in self.sinks:
-            await sink.publish_event(scope, event)
+            await sink.publish_events(scope, events)
 
     async def drain(self) -> None:
         """Wait until every sink has sent what it was given so far."""

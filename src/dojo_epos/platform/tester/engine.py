@@ -156,8 +156,10 @@ class FlowRun:
     params: dict[str, Any]
     invoker: FlowInvoker
     on_update: Callable[[FlowResult], None] | None = None
-    """Called with a snapshot after every change (synchronously: keep it cheap, e.g. store it in
-    memory; persist the final result from what :func:`run_flow` returns)."""
+    """Called with the run's live result after every change (synchronously: keep it cheap, e.g.
+    keep a reference; it goes on changing, so copy it before holding it across an ``await``;
+    persist the final result from what :func:`run_flow` returns). A deep copy per change cost
+    ~0.1 ms a step twice over (benchmarks/bench_flows.py); readers are far fewer than changes."""
     flow_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     result: FlowResult = field(init=False)
     prefix: str = ""
@@ -181,7 +183,7 @@ class FlowRun:
 
     def publish(self) -> None:
         if self.on_update is not None:
-            self.on_update(self.result.model_copy(deep=True))
+            self.on_update(self.result)
 
     def param(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)

@@ -130,8 +130,8 @@ class TesterService:
                 raise FlowRequestError(problem)
         key_holder: dict[str, tuple[Scope, str]] = {}
 
-        def on_update(snapshot: FlowResult) -> None:
-            self._live[key_holder["key"]] = snapshot
+        def on_update(live: FlowResult) -> None:
+            self._live[key_holder["key"]] = live  # copied when read (see result())
 
         run = FlowRun(definition, params,
                       PlatformFlowInvoker(self.invoker, self.registry, scope, transport=transport),
@@ -151,7 +151,7 @@ class TesterService:
         """Start a flow in the background; returns its id at once."""
         run = self.prepare(scope, flow, params)
         key = (scope, run.flow_id)
-        self._live[key] = run.result.model_copy(deep=True)
+        self._live[key] = run.result
         # Served before it is stored: a worker that finds it stored IN_PROGRESS finds its owner.
         await self._serve_live(key)
         await self.store.save_flow_result(scope, run.flow_id, _dump(run.result))
@@ -228,7 +228,7 @@ class TesterService:
     async def result(self, scope: Scope, flow_id: str) -> FlowResult | None:
         live = self._live.get((scope, flow_id))
         if live is not None:
-            return live
+            return live.model_copy(deep=True)  # a snapshot: the run goes on changing it
         if self.bus.distributed:  # running on another worker? its snapshot, without a DB read
             answered, snapshot = await self._remote(scope, flow_id)
             if snapshot is not None:

@@ -9,7 +9,7 @@ afterwards (GetOrderById: ``paidAmount`` and the ``payments`` of the paymentInte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,7 +22,7 @@ from ..faults_port import FlowFaults
 from ._common import _amount, _check_order_amounts, _money, _uid
 
 __all__ = ["PAYMENT_CAPABILITIES", "Tab", "check_transport", "faults_of", "injected", "judged",
-           "raw_call", "take_payable_order"]
+           "raw_call", "seconds_check", "take_payable_order"]
 
 #: What every call-level resilience flow needs: find an order, read it, pay it.
 PAYMENT_CAPABILITIES = ("SearchOrders", "GetOrderById", "RecordOrderPayment")
@@ -72,6 +72,24 @@ class Tab:
             listed = sum(1 for p in order.payments if p.payment_intent_id == intent)
             step.check(listed == 1, f"{what} lists payment {intent} {listed} times; expected once")
         _check_order_amounts(step, order)
+
+
+def seconds_check(*names: str, low: float = 0.0,
+                  high: float = 300.0) -> Callable[[Mapping[str, Any]], str | None]:
+    """A ``check_params`` for parameters that are seconds: above ``low``, at most ``high``."""
+    def check(params: Mapping[str, Any]) -> str | None:
+        for name in names:
+            raw = params.get(name)
+            if raw in (None, ""):
+                continue
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                return f"parameter {name} must be a number of seconds, not {raw!r}"
+            if not low < value <= high:
+                return f"parameter {name} must be above {low:g} and at most {high:g} seconds"
+        return None
+    return check
 
 
 def faults_of(run: FlowRun) -> FlowFaults:

@@ -32,6 +32,7 @@ from dojo_epos.contract.tester_models import LEFT_OUT_PREFIX, NOT_TARGETED_STEP,
 
 from ..engine import FlowDef, FlowRun, StepFailed, StepTimedOut
 from ._common import _amount, _p, _uid
+from ._resilient import seconds_check
 from .bookings import BOOKINGS
 from .locking import LOCK_CAPABILITIES, LOCK_ORDER
 from .order_and_pay import ORDER_AND_PAY
@@ -151,7 +152,7 @@ def _check_params(params: Mapping[str, Any]) -> str | None:
         problem = url_problem(str(url).strip())
         if problem:
             return f"webhookUrl: {problem}"
-    return None
+    return seconds_check("delay", "reconnectWithin")(params)
 
 
 def _given(params: Mapping[str, Any]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.platform.faults import Fault, FaultKind
 from dojo_epos.platform.outcome import Failure
 
-from ..engine import FlowDef, FlowRun, StepFailed
+from ..engine import FlowDef, FlowRun
 from ._common import _p
 from ._resilient import (
     PAYMENT_CAPABILITIES,
@@ -28,6 +28,7 @@ from ._resilient import (
     faults_of,
     injected,
     raw_call,
+    seconds_check,
     take_payable_order,
 )
 
@@ -36,19 +37,8 @@ __all__ = ["LOST_REPLY"]
 DEFAULT_RECONNECT_WITHIN = 10.0
 
 
-def _seconds(run: FlowRun, name: str, default: float) -> float:
-    raw = run.param(name, default)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise StepFailed(f"parameter {name} must be a number of seconds, not {raw!r}") from None
-    if not 0 < value <= 300:
-        raise StepFailed(f"parameter {name} must be above 0 and at most 300 seconds")
-    return value
-
-
 async def lost_reply(run: FlowRun) -> None:
-    within = _seconds(run, "reconnectWithin", DEFAULT_RECONNECT_WITHIN)
+    within = float(run.param("reconnectWithin", DEFAULT_RECONNECT_WITHIN))  # checked: check_params
     await run.require()
     transport = await check_transport(run)
     faults = faults_of(run)
@@ -106,4 +96,4 @@ LOST_REPLY = FlowDef(
            default=f"{DEFAULT_RECONNECT_WITHIN:g}"),
     ), lost_reply,
     "A payment whose answer was lost is sent again: recorded once, the same answer",
-    PAYMENT_CAPABILITIES)
+    PAYMENT_CAPABILITIES, check_params=seconds_check("reconnectWithin"))

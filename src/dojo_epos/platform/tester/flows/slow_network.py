@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dojo_epos.contract import models as m
-from dojo_epos.platform.faults import Fault, FaultKind
+from dojo_epos.platform.faults import MAX_DELAY, Fault, FaultKind
 from dojo_epos.platform.outcome import Failure
 
 from ..engine import FlowDef, FlowRun, StepFailed, StepHandle, StepTimedOut
@@ -25,6 +25,7 @@ from ._resilient import (
     injected,
     judged,
     raw_call,
+    seconds_check,
     take_payable_order,
 )
 
@@ -60,16 +61,14 @@ async def _slow_call(run: FlowRun, step: StepHandle, transport: str, delay: floa
 
 
 async def slow_network(run: FlowRun) -> None:
-    raw = run.param("delay", DEFAULT_DELAY)
+    delay = float(run.param("delay", DEFAULT_DELAY))  # a number of seconds: check_params
     await run.require()
     transport = await check_transport(run)
     limit = faults_of(run).call_timeout
-    try:
-        delay = float(raw)
-    except (TypeError, ValueError):
-        raise StepFailed(f"parameter delay must be a number of seconds, not {raw!r}") from None
-    if not 0 < delay < limit:
-        raise StepFailed(f"parameter delay must be above 0 and below Dojo's time-out ({limit:g} s)")
+    if delay >= limit:
+        async with run.step("Check the delay is below Dojo's time-out"):
+            raise StepFailed(f"parameter delay ({delay:g} s) must be below Dojo's time-out "
+                             f"({limit:g} s): no answer could come in time")
     tab = await take_payable_order(run)
     async with run.step(f"Read the order over a slow network (+{delay:g} s)") as step:
         order: m.Order = await _slow_call(run, step, transport, delay, "GetOrderById",
@@ -92,4 +91,4 @@ SLOW_NETWORK = FlowDef(
            default=f"{DEFAULT_DELAY:g}"),
     ), slow_network,
     "Answers within Dojo's time-out when the network adds a delay",
-    PAYMENT_CAPABILITIES)
+    PAYMENT_CAPABILITIES, check_params=seconds_check("delay", high=MAX_DELAY))
