@@ -72,3 +72,20 @@ async def test_call_log_rows_take_encoded_json_on_postgres(pg_url: str) -> None:
         await _call_log_round_trip(store)
     finally:
         await store.close()
+
+
+async def test_workers_starting_at_once_on_an_empty_database_all_start(pg_url: str) -> None:
+    """Four workers' stores (platform and payments tables) created at the same moment on an empty
+    database: each takes the schema lock, so none fails on a table another is creating."""
+    import asyncio
+
+    from dojo_epos.platform.payments.store import PaymentStore
+    from dojo_epos.platform.store import Store
+
+    stores = [Store(pg_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(PaymentStore(s).start() for s in stores))
+        await asyncio.gather(*(s.start() for s in stores))
+    finally:
+        for store in stores:
+            await store.close()

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
@@ -55,6 +55,7 @@ __all__ = [
     "Store",
     "StoredEvent",
     "async_url",
+    "lock_schema",
     "utc_now",
 ]
 
@@ -80,6 +81,17 @@ def async_url(url: str) -> str:
             return "postgresql+asyncpg:" + url[len(plain):]
     return url
 
+
+
+async def lock_schema(conn: AsyncConnection) -> None:
+    """On PostgreSQL, hold the schema lock until ``conn``'s transaction ends.
+
+    Several workers starting at once on an empty database would all CREATE the same tables (and
+    all but one fail on the catalogue's unique index); one at a time, the later ones find them
+    made. Every part of the platform that creates tables takes it first.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
 
 class EncodedJSON(str):
     """JSON text encoded already (the call log encodes each request and reply once, to bound its
@@ -185,11 +197,7 @@ class Store:
         async with self._start_lock:
             if not self._started:
                 async with self.engine.begin() as conn:
-                    if conn.dialect.name == "postgresql":
-                        # Several workers starting at once on an empty database would all
-                        # CREATE the same tables; one at a time, the later ones find them made.
-                        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                           {"key": _SCHEMA_LOCK})
+                    await lock_schema(conn)
                     await conn.run_sync(metadata.create_all)
                     await conn.run_sync(add_missing_columns)
                 self._started = True

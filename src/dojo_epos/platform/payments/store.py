@@ -19,7 +19,7 @@ from sqlalchemy import and_, desc, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.store import Store
+from dojo_epos.platform.store import Store, lock_schema
 
 from .tables import intents, metadata, operations, scope_values, scoped
 
@@ -59,6 +59,7 @@ class PaymentStore:
         async with self._lock:
             if not self._started:
                 async with self.engine.begin() as conn:
+                    await lock_schema(conn)  # several workers may start at once
                     await conn.run_sync(metadata.create_all)
                 self._started = True
 
