@@ -36,6 +36,22 @@ def _amount(money: m.Money | None) -> int:
     return money.value if money is not None else 0
 
 
+class OrderAmounts:
+    """An order's amounts as a flow counts them: what the EPOS must report after each payment."""
+
+    def __init__(self, order: m.Order) -> None:
+        assert order.total_amount is not None
+        self.order_id = order.id
+        self.currency = order.total_amount.currency_code
+        self.total = order.total_amount.value
+        self.paid = _amount(order.paid_amount)
+        self.tips = _amount(order.tips_amount)
+
+    @property
+    def due(self) -> int:
+        return self.total - self.paid
+
+
 def _as_bool(value: Any, default: bool) -> bool:
     if value is None or value == "":
         return default

@@ -19,7 +19,7 @@ from dojo_epos.platform.outcome import Failure, InvocationResult
 
 from ..engine import FlowRun, StepFailed, StepHandle, StepTimedOut, _short
 from ..faults_port import FlowFaults
-from ._common import _amount, _check_order_amounts, _money, _uid
+from ._common import OrderAmounts, _amount, _check_order_amounts, _money, _uid
 
 __all__ = ["PAYMENT_CAPABILITIES", "Tab", "check_transport", "faults_of", "injected", "judged",
            "raw_call", "seconds_check", "take_payable_order"]
@@ -28,20 +28,8 @@ __all__ = ["PAYMENT_CAPABILITIES", "Tab", "check_transport", "faults_of", "injec
 PAYMENT_CAPABILITIES = ("SearchOrders", "GetOrderById", "RecordOrderPayment")
 
 
-class Tab:
+class Tab(OrderAmounts):
     """The order a flow pays a part of, and what the EPOS must report for it."""
-
-    def __init__(self, order: m.Order) -> None:
-        assert order.total_amount is not None
-        self.order_id = order.id
-        self.currency = order.total_amount.currency_code
-        self.total = order.total_amount.value
-        self.paid = _amount(order.paid_amount)
-        self.tips = _amount(order.tips_amount)
-
-    @property
-    def due(self) -> int:
-        return self.total - self.paid
 
     def part(self) -> int:
         """A fifth of what is due (at least 1): the order stays payable for the next payment."""

@@ -15,7 +15,7 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import ErrorType
 
 from ..engine import FlowDef, FlowRun, StepHandle
-from ._common import _amount, _as_int, _check_order_amounts, _expiry, _money, _p, _uid
+from ._common import OrderAmounts, _amount, _as_int, _check_order_amounts, _expiry, _money, _p, _uid
 
 #: What an EPOS may answer when it refuses a payment it must not take (domain notes §3.2 [rec]).
 REFUSALS = (ErrorType.CONFLICT, ErrorType.INVALID_REQUEST)
@@ -27,22 +27,13 @@ def _split(amount: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts) if base + (1 if i < extra else 0)]
 
 
-class _Ledger:
+class _Ledger(OrderAmounts):
     """What the flow has recorded so far: the amounts the EPOS must report."""
 
     def __init__(self, order: m.Order, lock_id: str | None) -> None:
-        assert order.total_amount is not None
-        self.order_id = order.id
-        self.currency = order.total_amount.currency_code
-        self.total = order.total_amount.value
-        self.paid = _amount(order.paid_amount)
-        self.tips = _amount(order.tips_amount)
+        super().__init__(order)
         self.lock_id = lock_id
         self.intents: list[dict[str, Any]] = []
-
-    @property
-    def due(self) -> int:
-        return self.total - self.paid
 
     def payment(self, amount: int, tip: int = 0, intent: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"orderId": self.order_id, "paymentIntentId": intent or _uid("pi"),
