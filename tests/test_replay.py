@@ -105,6 +105,17 @@ async def test_replay_by_url_over_rest(recording: Path) -> None:
     assert exit_code(results) == 0
 
 
+def test_a_replay_that_compared_nothing_is_not_a_pass() -> None:
+    """Every call skipped (recorded without an answer), or no call at all: exit 1, not 0."""
+    from dojo_epos.replay import CaseResult
+
+    skipped = [CaseResult(1, "GetOrderById", skipped="recorded without an answer (TransportError)")]
+    assert exit_code(skipped) == 1
+    assert exit_code([]) == 1
+    assert exit_code([*skipped, CaseResult(2, "SearchTables")]) == 0
+    assert exit_code([CaseResult(1, "GetOrderById", differences=["result.total: 1 != 2"])]) == 1
+
+
 def test_volatile_fields_timestamps_and_ignored_paths_are_not_compared() -> None:
     rules = Rules(ignore_paths=("result.id", "result.items.*.ref"))
     recorded = {"result": {"id": "ord_9", "at": "2026-12-01T10:00:00+00:00", "total": 5,

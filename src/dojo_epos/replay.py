@@ -195,8 +195,14 @@ async def replay(recording: Recording, target: Target, rules: Rules | None = Non
 
 
 def exit_code(results: Sequence[CaseResult]) -> int:
-    """0 when no replayed answer differs from its recording, else 1."""
-    return 1 if any(r.differences for r in results) else 0
+    """0 when at least one answer was compared and none differs from its recording, else 1.
+
+    A replay that compared nothing (an empty recording, or every call recorded without an answer
+    and skipped) proves nothing about the EPOS, so it is not a pass.
+    """
+    if any(r.differences for r in results):
+        return 1
+    return 0 if any(r.matched for r in results) else 1
 
 
 def junit_bytes(results: Sequence[CaseResult], suite: str = "dojo-epos replay") -> bytes:

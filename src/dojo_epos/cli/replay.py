@@ -91,8 +91,8 @@ def replay(
 ) -> None:
     """Re-send a recording's requests to an EPOS and compare the answers.
 
-    Exit 0 when every answer matches the recording, 1 when any differs, 2 for a usage error or a
-    file that is not a recording.
+    Exit 0 when every answer compared matches the recording, 1 when any differs or nothing could be
+    compared, 2 for a usage error or a file that is not a recording.
     """
     from dojo_epos.contract.recording import RecordingError, parse_recording
     from dojo_epos.replay import DEFAULT_VOLATILE_KEYS, Rules, exit_code, junit_bytes
@@ -144,6 +144,9 @@ def replay(
     differed = sum(1 for r in results if r.differences)
     skipped = sum(1 for r in results if r.skipped)
     console.print(f"{matched} matched, {differed} differed, {skipped} skipped")
+    if not matched and not differed:
+        console.print("nothing was compared: no recorded call had an answer to compare with "
+                      "(record calls the EPOS answered)")
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_bytes(junit_bytes(results))

@@ -69,8 +69,9 @@ def check_refund(state: IntentState, amount: int) -> None:
     left = state.captured - state.refunded
     if amount > left:
         raise PaymentProblem(400, "Refund exceeds the captured amount",
-                             f"{amount} asked, {left} of {state.captured} {state.currency} left to "
-                             f"refund ({state.refunded} already refunded)")
+                             f"{amount} asked, {left} of {state.captured} left to refund "
+                             f"({state.refunded} already refunded; minor units of "
+                             f"{state.currency})")
 
 
 def status_after_refund(state: IntentState, amount: int) -> S:
