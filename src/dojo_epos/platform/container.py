@@ -119,8 +119,7 @@ class Platform:
         self.tester = TesterService(self.invoker, self.registry, self.store,
                                     flow_timeout=self.settings.flow_timeout, payments=self.payments,
                                     bus=self.bus)
-        # ... held while a tester flow of the scope runs (see HandleEvents).
-        self.handle_events = HandleEvents(self.invoker, hold=self.tester.running)
+        self.handle_events = HandleEvents(self.invoker)
         self.payments.add_channel(self.handle_events)
         self._registry_notices: Any = None
         self._fault_notices: Any = None

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -131,17 +131,13 @@ class HandleEvents:
     in the order the intent changed (``created`` before ``status_updated``). A failed call is
     logged and not retried (Dojo documents no retry schedule for HandleEvent; the webhooks have one).
 
-    While ``hold(scope)`` is true (a tester flow of the scope is running), the scope's events are
-    not sent as HandleEvent (the webhooks still go): a flow judges the calls it makes one by one,
-    and a notification in the middle (while a resilience flow drops the socket, say) is a call it
-    did not make. Holding them for the end of the flow instead made the WebSocket Certification
-    leak a database connection of the reference EPOS; that is not understood yet, so they are
-    dropped, and logged.
+    Events are sent while a tester flow of the scope runs too, as Dojo would: a flow judges only
+    the calls it makes itself, and a notification that fails in the middle of one (a resilience
+    flow dropping the socket, say) is logged like any other.
     """
 
-    def __init__(self, invoker: Invoker, hold: Callable[[Scope], bool] | None = None) -> None:
+    def __init__(self, invoker: Invoker) -> None:
         self.invoker = invoker
-        self.hold = hold
         self._last: dict[Scope, asyncio.Task[InvocationResult]] = {}
         self._tasks: set[asyncio.Task[InvocationResult]] = set()
 
@@ -151,10 +147,6 @@ class HandleEvents:
 
     async def publish_event(self, scope: Scope, event: Event) -> None:
         capability = f"HandleEvent:{event.event.value}"
-        if self.hold is not None and self.hold(scope):
-            log.info("%s: %s %s not sent: a tester flow of the scope is running", scope,
-                     capability, event.id)
-            return
         if capability not in await self.invoker.registry.capability_names(scope):
             return
         previous = self._last.get(scope)

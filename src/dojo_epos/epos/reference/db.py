@@ -19,6 +19,10 @@ the async driver URL SQLAlchemy needs (``sqlite+aiosqlite``, ``postgresql+asyncp
   statement raises :class:`WriteAbandoned` (an ordinary exception), the transaction rolls back at
   once, and the connection goes back to the pool healthy. A write whose work had already finished
   is rolled back too: its answer can no longer reach anyone, and Dojo re-sends it.
+  :meth:`Database.dispose` waits for the write transactions still running (a call answered in the
+  background, say a HandleEvent that arrived as the EPOS was closing) before it closes the pool:
+  the pool closes only the connections checked in, so one a transaction still held was never
+  closed (aiosqlite warned "deleted before being closed" when it was collected, long after).
 - :meth:`Database.read` is a consistent snapshot for reads (REPEATABLE READ on PostgreSQL, a deferred
   transaction on SQLite, which under WAL never waits for a writer). Reads are never blocked by an
   order lock: those are rows, not database locks.
@@ -50,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 log = logging.getLogger("dojo_epos.epos.reference.db")
 
-__all__ = ["Database", "WriteAbandoned", "normalise_url"]
+__all__ = ["Database", "DatabaseClosed", "WriteAbandoned", "normalise_url"]
 
 #: Execution option that marks a write transaction (SQLite: BEGIN IMMEDIATE).
 _WRITE = "dojo_epos_write"
@@ -58,6 +62,8 @@ _WRITE = "dojo_epos_write"
 _ABANDONED = "dojo_epos_abandoned"
 #: Seconds a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT = 30.0
+#: Seconds :meth:`Database.dispose` lets the writes in flight finish before it abandons them.
+DISPOSE_GRACE = 5.0
 #: Worker threads (and pooled connections) for SQLite reads. One: the reads are mostly Python (the
 #: GIL), and more threads measured slower, each one convoying with the event loop for the GIL.
 SQLITE_READ_THREADS = 1
@@ -67,6 +73,10 @@ T = TypeVar("T")
 
 class WriteAbandoned(Exception):
     """The caller of :meth:`Database.run_write` was cancelled: the transaction was rolled back."""
+
+
+class DatabaseClosed(RuntimeError):
+    """A transaction was asked of a :class:`Database` after :meth:`Database.dispose` began."""
 
 
 def normalise_url(db_url: str | URL) -> URL:
@@ -108,6 +118,9 @@ class Database:
         #: The synchronous read-only engine on the same SQLite file (None: PostgreSQL, memory).
         self.sync_reader: Engine | None = None
         self._read_threads: ThreadPoolExecutor | None = None  # made on first use
+        #: The transactions of :meth:`run_write` running now, each with its abandon flag.
+        self._writes: dict[asyncio.Future[Any], _Flag] = {}
+        self._closed = False
         if self.is_sqlite and (self.url.database or "") not in ("", ":memory:"):
             self.sync_reader = create_engine(
                 self.url.set(drivername="sqlite+pysqlite"),
@@ -125,6 +138,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on normal exit, rolled back on any exception."""
+        self._refuse_if_closed()
         async with self._writer.begin() as conn:
             yield conn
 
@@ -134,6 +148,7 @@ class Database:
         Cancelling the caller rolls the transaction back at its next statement (or, when ``work``
         has finished, instead of committing) and waits for that rollback; see the module notes.
         """
+        self._refuse_if_closed()
         abandoned = _Flag()
 
         async def transaction() -> T:
@@ -148,6 +163,8 @@ class Database:
                     conn.info.pop(_ABANDONED, None)
 
         task = asyncio.ensure_future(transaction())
+        self._writes[task] = abandoned
+        task.add_done_callback(lambda done: self._writes.pop(done, None))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -162,6 +179,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot (rolled back at the end; nothing to commit)."""
+        self._refuse_if_closed()
         async with self._reader.connect() as conn:
             await conn.begin()
             yield conn
@@ -174,6 +192,7 @@ class Database:
         ``work`` must only read. On a SQLite file it runs on a worker thread (one hop for the whole
         read); elsewhere on the event loop's connection through ``run_sync``.
         """
+        self._refuse_if_closed()
         if self.sync_reader is None:
             async with self.read() as conn:
                 return await conn.run_sync(work)
@@ -183,14 +202,33 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._read_threads, self._read_in_thread, work)
 
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise DatabaseClosed("the EPOS database is closed")
+
     def _read_in_thread(self, work: Callable[[Connection], T]) -> T:
         assert self.sync_reader is not None
         with self.sync_reader.connect() as conn:
             conn.begin()
             return work(conn)  # closing rolls the snapshot back (see read())
 
-    async def dispose(self) -> None:
-        """Close every pooled connection (and the SQLite read threads)."""
+    async def dispose(self, grace_period: float = DISPOSE_GRACE) -> None:
+        """Close every pooled connection (and the SQLite read threads).
+
+        Writes still in flight get ``grace_period`` seconds to end; the rest are abandoned (rolled
+        back at their next statement) and waited for, so that each gives its connection back to
+        the pool before the pool is closed. From the start, new transactions are refused
+        (:class:`DatabaseClosed`): one begun meanwhile would open a connection in a fresh pool
+        that nothing closes any more.
+        """
+        self._closed = True
+        if self._writes:
+            _, late = await asyncio.wait(list(self._writes), timeout=grace_period)
+            for task in late:
+                log.warning("closing the database: abandoning a write still in flight")
+                self._writes[task].set()
+            if late:
+                await asyncio.wait(late)
         await self.engine.dispose()
         if self._read_threads is not None:
             threads, self._read_threads = self._read_threads, None

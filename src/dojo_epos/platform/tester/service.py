@@ -143,10 +143,6 @@ class TesterService:
         key_holder["key"] = (scope, run.flow_id)
         return run
 
-    def running(self, scope: Scope) -> bool:
-        """Whether a flow of ``scope`` is running in this process."""
-        return any(key[0] == scope for key in self._tasks)
-
     async def start(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> str:
         """Start a flow in the background; returns its id at once."""
         run = self.prepare(scope, flow, params)
