@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from dojo_epos.platform.faults import Fault, FaultBook, FaultError, FaultKind
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import Fault, FaultError, FaultKind
 from tests.platform.conftest import SANDBOX_KEY, scope_of
 
 A, B = scope_of(), scope_of(SANDBOX_KEY, "another-house")

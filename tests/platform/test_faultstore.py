@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.faults import WEBHOOK, Fault, FaultBook, FaultError, FaultKind
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import WEBHOOK, Fault, FaultError, FaultKind
 from dojo_epos.platform.faultstore import FaultStore
 from dojo_epos.platform.store import Store
 from tests.platform.conftest import SANDBOX_KEY, scope_of

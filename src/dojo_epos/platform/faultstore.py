@@ -1,7 +1,7 @@
 """The fault book's table: faults on demand kept in the platform's database, for every worker.
 
 :class:`FaultStore` is the :class:`~.faults.FaultBackend` of a shared
-:class:`~.faults.FaultBook`. It only reads and writes rows; deciding which faults fire is the
+:class:`~.fault_book.FaultBook`. It only reads and writes rows; deciding which faults fire is the
 book's part. A fault with ``times`` is counted down by one ``UPDATE ... WHERE remaining > 0``, which
 both SQLite (one writer at a time) and PostgreSQL (the row's lock) run atomically, so two workers
 never fire the last time of a fault both.

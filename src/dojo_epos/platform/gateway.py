@@ -184,7 +184,7 @@ class EposSession:
                    timeout: float, faults: Sequence[Fault] = ()) -> Result | ErrorReply:
         """Send one request and wait for its reply (or raise CallTimedOut / ConnectionLost).
 
-        ``faults`` (from the scope's :class:`~.faults.FaultBook`) are acted out on this call.
+        ``faults`` (from the scope's :class:`~.fault_book.FaultBook`) are acted out on this call.
         """
         if self.closed:
             raise ConnectionLost("the socket is closed")

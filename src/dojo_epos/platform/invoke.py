@@ -43,7 +43,8 @@ from dojo_epos.contract.wire import Transport, dump
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.calllog import CallLog
 from dojo_epos.platform.egress import guarded_transport
-from dojo_epos.platform.faults import Fault, FaultBook, FaultKind
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import Fault, FaultKind
 from dojo_epos.platform.gateway import CallTimedOut, ConnectionLost, NotConnected
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.recording import Recorder

@@ -4,7 +4,7 @@ The ``/epos`` endpoint asks :meth:`SocketFaults.refusal` after it has authentica
 fault belongs to an account scope, so the scope must be known first) and answers a refusal with its
 HTTP status before the upgrade. The platform's WebSocket protocol asks :meth:`SocketFaults.answer_ping`
 at each ping from the EPOS (see :mod:`dojo_epos.keepalive`). Both questions go to the scope's
-:class:`~.faults.FaultBook` (``invoker.faults``), and every fault that fires is put in the call log
+:class:`~.fault_book.FaultBook` (``invoker.faults``), and every fault that fires is put in the call log
 (capability ``WebSocket handshake`` or ``WebSocket ping``, transport ``ws``, the fault described
 in ``detail``), as call faults are.
 """

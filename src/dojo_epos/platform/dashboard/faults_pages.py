@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from dojo_epos.contract.capabilities import CATALOGUE
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.faults import NOT_ACTED_ON, Fault, FaultBook, FaultError, FaultKind
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import NOT_ACTED_ON, Fault, FaultError, FaultKind
 
 from .web import BASE, FormError, quote_token, read_form, render
 

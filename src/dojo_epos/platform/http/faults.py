@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dojo_epos.platform.accounts import KeyPolicy
-from dojo_epos.platform.faults import Fault, FaultBook, FaultError
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import Fault, FaultError
 from dojo_epos.platform.http.common import ApiError, authenticate, read_json
 
 __all__ = ["FAULTS_PATH", "faults_routes"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from dojo_epos.platform.faults import FaultBook
+from dojo_epos.platform.fault_book import FaultBook
 from dojo_epos.platform.store import Store
 
 from .delivery import RETRY_DELAYS, CallLog, Deliverer

@@ -39,7 +39,8 @@ from dojo_epos.contract import models as m
 from dojo_epos.contract import payments as p
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.egress import guarded_transport
-from dojo_epos.platform.faults import WEBHOOK, WEBHOOK_DELIVERED, Fault, FaultBook, FaultKind
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import WEBHOOK, WEBHOOK_DELIVERED, Fault, FaultKind
 from dojo_epos.platform.outcome import Failure, InvocationResult
 from dojo_epos.platform.store import utc_now
 from dojo_epos.webhooks import SIGNATURE_HEADER, signature_header

@@ -13,7 +13,8 @@ import asyncio
 import time
 
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.faults import Fault, FaultBook
+from dojo_epos.platform.fault_book import FaultBook
+from dojo_epos.platform.faults import Fault
 from dojo_epos.platform.routing import Router
 
 __all__ = ["FlowFaults"]
