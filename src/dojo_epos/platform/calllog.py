@@ -1,6 +1,10 @@
 """The call log: every invocation, kept in a bounded in-memory ring and written to the database.
 
-The ring is current at once (the dashboard and the benchmarks read it). The database copy is
+The ring is current at once (the dashboard and the benchmarks read it). It keeps what the database
+keeps: each call's request and reply as their (bounded) JSON text, decoded when :meth:`CallLog.
+recent` reads them, and no result model (the caller has that). Holding 500 calls' decoded replies
+and result models instead, each freed when it left the ring long after it was made, cost more
+CPU than the rest of an invocation together (``benchmarks/bench_ws.py``). The database copy is
 written by a background task in batches: a write per call on the caller's path cost more than the
 call itself. The writer waits up to :data:`LINGER` seconds for a batch to fill (one transaction
 per call, at one call in flight, cost more than the call too); :meth:`CallLog.flush` cuts the wait
@@ -44,16 +48,19 @@ MAX_LOGGED_BYTES = 16 * 1024
 
 def bounded(value: Any, limit: int = MAX_LOGGED_BYTES) -> Any:
     """``value``, or when its JSON is longer than ``limit`` a note with its size and an excerpt."""
-    return _bounded_json(value, limit)[0]
+    kept, encoded = _bounded_json(value, limit)
+    return value if kept is encoded and kept is not None else kept
 
 
 def _bounded_json(value: Any, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, EncodedJSON | None]:
-    """:func:`bounded` and its JSON text (anything odd in it as its string form), or None for None.
+    """What the ring keeps of ``value`` and its JSON text (anything odd in it as its string form),
+    or None and None for None.
 
-    One encoding serves both the size check and the database row (see
-    :class:`~.store.EncodedJSON`), and it is pydantic-core's (compact UTF-8, several times faster
-    than ``json.dumps`` on a call's reply). A value that is not JSON at all (a cycle) is kept in
-    the ring when short, and stored as the note.
+    The ring keeps the text itself when it is the value's own JSON (:func:`_kept` decodes it), and
+    the note about a value that is too long. One encoding serves the size check, the ring and the
+    database row (see :class:`~.store.EncodedJSON`), and it is pydantic-core's (compact UTF-8,
+    several times faster than ``json.dumps`` on a call's reply). A value that is not JSON at all
+    (a cycle) is kept in the ring as it is when short, and stored as the note.
     """
     if value is None:
         return None, None
@@ -66,9 +73,15 @@ def _bounded_json(value: Any, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, Encod
         size, short, encoded = len(raw), len(raw) <= limit, True
         text = raw.decode("utf-8", "replace")
     if short and encoded:
-        return value, EncodedJSON(text)
+        own = EncodedJSON(text)
+        return own, own
     note = {"truncated": True, "jsonBytes": size, "excerpt": text[: min(limit, 2000)]}
     return value if short else note, EncodedJSON(json.dumps(note))
+
+
+def _kept(value: Any) -> Any:
+    """A request or reply as the ring kept it, decoded (see :func:`_bounded_json`)."""
+    return json.loads(value) if isinstance(value, EncodedJSON) else value
 
 
 class CallLog:
@@ -82,24 +95,34 @@ class CallLog:
         #: Set while someone waits in :meth:`flush`: the writer writes what it has at once.
         self._hurry: asyncio.Event | None = None
         self._flushing = 0
-        self._ring: deque[tuple[Scope, InvocationResult]] = deque(maxlen=ring_size)
+        #: (scope, the outcome without request, reply and result, the request and reply kept).
+        self._ring: deque[tuple[Scope, InvocationResult, Any, Any]] = deque(maxlen=ring_size)
         self._queue: asyncio.Queue[tuple[Scope, dict[str, Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
         #: Entries not persisted because the writer fell behind (overload).
         self.dropped = 0
 
     def recent(self, scope: Scope | None = None, limit: int = 100) -> list[InvocationResult]:
-        """The newest calls first, of one scope or of all."""
-        found = [r for s, r in reversed(self._ring) if scope is None or s == scope]
-        return found[:limit]
+        """The newest calls first, of one scope or of all (request and reply as logged, bounded;
+        ``result`` is None: the log keeps what went over the wire)."""
+        found: list[InvocationResult] = []
+        for s, kept, request, reply in reversed(self._ring):
+            if len(found) >= limit:
+                break
+            if scope is None or s == scope:
+                found.append(dataclasses.replace(kept, request=_kept(request), reply=_kept(reply)))
+        return found
 
     def record(self, scope: Scope, outcome: InvocationResult) -> None:
         """Add one call: to the ring now, to the database soon (request and reply bounded)."""
         (request, request_json), (reply, reply_json) = (
             _bounded_json(outcome.request), _bounded_json(outcome.reply))
-        if request is not outcome.request or reply is not outcome.reply:
-            outcome = dataclasses.replace(outcome, request=request, reply=reply)
-        self._ring.append((scope, outcome))
+        kept = InvocationResult(
+            capability=outcome.capability, ok=outcome.ok, transport=outcome.transport,
+            failure=outcome.failure, error=outcome.error, detail=outcome.detail,
+            field=outcome.field, duration_ms=outcome.duration_ms, started_at=outcome.started_at,
+            expected=outcome.expected)
+        self._ring.append((scope, kept, request, reply))
         entry = {"capability": outcome.capability, "transport": outcome.transport,
                  "outcome": outcome.outcome, "detail": outcome.detail,
                  "request": request_json, "reply": reply_json,
