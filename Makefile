@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test lint style types bench reliability clean chromium newman postman onefile
+.PHONY: help demo test lint style types bench reliability clean chromium wrk newman postman onefile
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,6 +18,15 @@ chromium:
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will skip"; fi; }
+
+# The HTTP benchmarks use wrk (a C load generator that leaves the cores to the servers) when it is
+# installed; install Debian's when missing and we may. Without it they fall back to our own.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's wrk for the HTTP benchmarks"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk not installed: the HTTP benchmarks use the Python load generator"; fi; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +70,7 @@ style: lint
 types: $(STAMP) ## mypy --strict on src
 	$(BIN)/mypy src
 
-bench: $(STAMP) ## benchmarks, as ratios against bare baselines
+bench: $(STAMP) wrk ## benchmarks, as ratios against bare baselines
 	$(BIN)/python -m benchmarks
 
 reliability: $(STAMP) ## fuzzing, faults and the payment storm
