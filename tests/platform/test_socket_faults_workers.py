@@ -1,6 +1,7 @@
 """Socket faults and socket flows with two workers (one database, one bus): a fault set through one
-worker acts on a handshake the other takes; a socket flow run by the worker that does not hold the
-socket says so in its first step instead of measuring half of what happens."""
+worker acts on a handshake the other takes; a flow started through the worker that does not hold the
+socket runs on the one that does, and a socket flow that still finds itself on the wrong worker (the
+socket moved meanwhile) says so in its first step instead of measuring half of what happens."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ async def test_a_refuse_handshake_set_on_one_worker_refuses_on_the_other(
     assert [c.capability for c in a.platform.invoker.calls.recent(scope_of())] == [HANDSHAKE]
 
 
-async def test_a_socket_flow_on_the_worker_without_the_socket_fails_its_first_step_saying_so(
+async def test_a_socket_flow_started_through_the_other_worker_runs_where_the_socket_is(
         workers: tuple[Worker, Worker]) -> None:  # noqa: F811
     a, b = workers
     await put_ws(a, ["GetOrderById"])
@@ -39,8 +40,26 @@ async def test_a_socket_flow_on_the_worker_without_the_socket_fails_its_first_st
         epos = WsEpos(ws, answer_orders)
         await wait_for(a.holds)
         async with AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
-            flow_id = await client.run_flow("Reconnect")
+            flow_id = await client.run_flow("Keepalive", {"pings": 2, "pongWithin": 2, "idleFor": 0})
+            assert (scope_of(), flow_id) in a.platform.tester._tasks  # started on A...
+            assert (scope_of(), flow_id) not in b.platform.tester._tasks  # ...not on B
             result = await b.platform.tester.wait(scope_of(), flow_id)
+            followed = await client.get_flow_result(flow_id)  # B answers for it: A's snapshot or the store
+        epos.task.cancel()
+    assert result is not None and result.status is Status.SUCCESS, result
+    assert followed.status is Status.SUCCESS
+
+
+async def test_a_socket_flow_that_finds_the_socket_on_another_worker_fails_its_first_step_saying_so(
+        workers: tuple[Worker, Worker]) -> None:  # noqa: F811
+    a, b = workers
+    await put_ws(a, ["GetOrderById"])
+    async with connect(a.ws_url, additional_headers=auth_headers()) as ws:
+        epos = WsEpos(ws, answer_orders)
+        await wait_for(a.holds)
+        # forwarded=True: as if the socket had moved to A after B was asked to start the run
+        flow_id = await b.platform.tester.start(scope_of(), "Reconnect", {}, forwarded=True)
+        result = await b.platform.tester.wait(scope_of(), flow_id)
         epos.task.cancel()
     assert result is not None and result.status is Status.FAILURE
     [first] = result.steps
