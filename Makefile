@@ -10,23 +10,24 @@ DEMO_STAMP := $(VENV)/.installed-demo
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-# Browser tests drive Debian's chromium (never a downloaded browser); install it when missing
-# and we may (root, apt available). Without it the browser tests skip, saying why.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages some targets want: installed when missing and we may (root, apt available);
+# otherwise $(2) is said and the target goes on without it. $(call apt_tool,COMMAND,WITHOUT IT,WHY)
+define apt_tool
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not installed: browser tests will skip"; fi; }
+	    echo "installing Debian's $(1) $(3)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "$(1) not installed: $(2)"; fi; }
+endef
+
+# Browser tests drive Debian's chromium (never a downloaded browser); without it they skip, saying why.
+chromium:
+	$(call apt_tool,chromium,browser tests will skip,for the browser tests)
 
 # The HTTP benchmarks use wrk (a C load generator that leaves the cores to the servers) when it is
-# installed; install Debian's when missing and we may. Without it they fall back to our own.
+# installed; without it they fall back to our own.
 wrk:
-	@command -v wrk >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's wrk for the HTTP benchmarks"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else echo "wrk not installed: the HTTP benchmarks use the Python load generator"; fi; }
+	$(call apt_tool,wrk,the HTTP benchmarks use the Python load generator,for the HTTP benchmarks)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

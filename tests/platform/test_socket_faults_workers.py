@@ -5,6 +5,9 @@ socket moved meanwhile) says so in its first step instead of measuring half of w
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -32,20 +35,28 @@ async def test_a_refuse_handshake_set_on_one_worker_refuses_on_the_other(
     assert [c.capability for c in a.platform.invoker.calls.recent(scope_of())] == [HANDSHAKE]
 
 
+@asynccontextmanager
+async def epos_on(worker: Worker) -> AsyncIterator[WsEpos]:
+    """A plain-websockets EPOS registered over WebSocket and connected to ``worker``."""
+    await put_ws(worker, ["GetOrderById"])
+    async with connect(worker.ws_url, additional_headers=auth_headers()) as ws:
+        epos = WsEpos(ws, answer_orders)
+        await wait_for(worker.holds)
+        try:
+            yield epos
+        finally:
+            epos.task.cancel()
+
+
 async def test_a_socket_flow_started_through_the_other_worker_runs_where_the_socket_is(
         workers: tuple[Worker, Worker]) -> None:  # noqa: F811
     a, b = workers
-    await put_ws(a, ["GetOrderById"])
-    async with connect(a.ws_url, additional_headers=auth_headers()) as ws:
-        epos = WsEpos(ws, answer_orders)
-        await wait_for(a.holds)
-        async with AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
-            flow_id = await client.run_flow("Keepalive", {"pings": 2, "pongWithin": 2, "idleFor": 0})
-            assert (scope_of(), flow_id) in a.platform.tester._tasks  # started on A...
-            assert (scope_of(), flow_id) not in b.platform.tester._tasks  # ...not on B
-            result = await b.platform.tester.wait(scope_of(), flow_id)
-            followed = await client.get_flow_result(flow_id)  # B answers for it: A's snapshot or the store
-        epos.task.cancel()
+    async with epos_on(a), AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
+        flow_id = await client.run_flow("Keepalive", {"pings": 2, "pongWithin": 2, "idleFor": 0})
+        assert (scope_of(), flow_id) in a.platform.tester._tasks  # started on A...
+        assert (scope_of(), flow_id) not in b.platform.tester._tasks  # ...not on B
+        result = await b.platform.tester.wait(scope_of(), flow_id)
+        followed = await client.get_flow_result(flow_id)  # B answers: A's snapshot or the store
     assert result is not None and result.status is Status.SUCCESS, result
     assert followed.status is Status.SUCCESS
 
@@ -53,14 +64,10 @@ async def test_a_socket_flow_started_through_the_other_worker_runs_where_the_soc
 async def test_a_socket_flow_that_finds_the_socket_on_another_worker_fails_its_first_step_saying_so(
         workers: tuple[Worker, Worker]) -> None:  # noqa: F811
     a, b = workers
-    await put_ws(a, ["GetOrderById"])
-    async with connect(a.ws_url, additional_headers=auth_headers()) as ws:
-        epos = WsEpos(ws, answer_orders)
-        await wait_for(a.holds)
+    async with epos_on(a):
         # forwarded=True: as if the socket had moved to A after B was asked to start the run
         flow_id = await b.platform.tester.start(scope_of(), "Reconnect", {}, forwarded=True)
         result = await b.platform.tester.wait(scope_of(), flow_id)
-        epos.task.cancel()
     assert result is not None and result.status is Status.FAILURE
     [first] = result.steps
     assert first.status is Status.FAILURE
