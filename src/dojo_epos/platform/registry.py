@@ -164,15 +164,21 @@ class Registry:
         # entry lives in case such a notice is lost (the bus was down when it was sent).
         self.cache_ttl = cache_ttl
         self.on_change: Callable[[Scope], Awaitable[None]] | None = None
-        self._cache: dict[Scope, tuple[float, list[Registration]]] = {}
+        #: Per scope: when read, its registrations, and :meth:`offering`'s answers made from them.
+        self._cache: dict[Scope, tuple[float, list[Registration],
+                                       dict[str, dict[str, Registration]]]] = {}
 
-    async def registrations(self, scope: Scope) -> list[Registration]:
-        """The scope's registrations (cached; see ``__init__``)."""
+    async def _cached(self, scope: Scope) -> tuple[float, list[Registration],
+                                                   dict[str, dict[str, Registration]]]:
         now = time.monotonic()
         cached = self._cache.get(scope)
         if cached is None or (self.cache_ttl is not None and now - cached[0] > self.cache_ttl):
-            cached = self._cache[scope] = (now, await self.store.registrations(scope))
-        return cached[1]
+            cached = self._cache[scope] = (now, await self.store.registrations(scope), {})
+        return cached
+
+    async def registrations(self, scope: Scope) -> list[Registration]:
+        """The scope's registrations (cached; see ``__init__``)."""
+        return (await self._cached(scope))[1]
 
     def invalidate(self, scope: Scope | None = None) -> None:
         """Forget the cached registrations of ``scope`` (of every scope when None)."""
@@ -257,9 +263,16 @@ class Registry:
         )
 
     async def offering(self, scope: Scope, capability: Capability) -> dict[str, Registration]:
-        """The scope's registrations (by transport) that list ``capability`` under any alias."""
+        """The scope's registrations (by transport) that list ``capability`` under any alias.
+
+        Asked on every invocation: kept with the cached registrations (do not change it)."""
+        _at, registrations, offerings = await self._cached(scope)
+        known = offerings.get(capability.name)
+        if known is not None:
+            return known
         found: dict[str, Registration] = {}
-        for registration in await self.registrations(scope):
+        offerings[capability.name] = found
+        for registration in registrations:
             for item in registration.capabilities:
                 try:
                     if lookup(item.name) is capability:
