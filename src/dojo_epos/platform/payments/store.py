@@ -74,9 +74,9 @@ class PaymentStore:
         answer is ``(False, the stored row)`` (None when the id is another scope's).
 
         One transaction either way, with statements built once: ``ON CONFLICT DO NOTHING``, and
-        on a conflict the stored row read on the same connection. A failed insert and a read after
+        on a conflict the stored row read on the same connection (a failed insert and a read after
         it cost two transactions, and building the statements from the row's values cost more
-        than running them, inside the call that recorded the payment (benchmarks/bench_flows.py).
+        than running them; benchmarks/bench_flows.py).
         """
         await self.start()
         insert_new, read_back = self._intent_statements()
