@@ -1,0 +1,351 @@
+"""6b. Pay at Table on one platform worker and on two (``workers.pay_at_table.two_vs_one``).
+
+What it measures: the platform's flow throughput, so everything around the platform is made cheap
+and plentiful, as in the shared sandbox the figure is about (many EPOSes connected, many flows at
+once):
+
+* ``dojo-epos platform serve --workers N`` (N = 1, then 2) on a fresh PostgreSQL database each and
+  NATS: the real multi-worker platform, every call through ``Platform.invoke`` and the call log.
+* ``ACCOUNTS`` sandbox accounts (API keys), each with a REST registration of an EPOS of its own:
+  :class:`~benchmarks.handlers.TableOrdersHandler` (in memory, real lock and payment semantics; a
+  table whose order is settled gets a new one, as when the next party sits down), served in
+  ``EPOS_PROCESSES`` processes. An EPOS call costs its HTTP handling and nothing else.
+* The load (this process): for ``seconds`` per step, ``concurrency`` flows kept in flight, spread
+  over the accounts, each on a table of its own. A flow is started through the tester API and
+  followed cheaply: its first poll comes after the flows' median duration so far, then one every
+  ``POLL`` seconds. Throughput counts the flows whose *own recorded* ``finishedAt`` falls in the
+  steady window (after a warm-up, before the step ends), so a poll's delay does not blur it.
+* The knee: the concurrency ladder ``LADDER`` is run on each worker count; the figure sets two
+  workers' best rate against one worker's best rate (each at its own knee), and the details keep
+  every step (rate, p50, cores busy) so the same-concurrency ratio can be read too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Config, Figure, Target
+from benchmarks.procs import ROOT, Child, command, emit, serve_app
+
+__all__ = ["epos_role", "pay_at_table_flows"]
+
+NATS_URL = os.environ.get("DOJO_EPOS_NATS_URL", "nats://127.0.0.1:4222")
+PG_ADMIN = os.environ.get("DOJO_EPOS_PG_URL", "postgresql://postgres@127.0.0.1:5432/test").replace(
+    "postgresql+asyncpg://", "postgresql://")
+SCALING_TARGET = Target("ratio", ">=", 1.6)
+FLOW = "Pay at Table"
+ACCOUNTS = 8
+EPOS_PROCESSES = 2
+LADDER = (8, 16, 32, 64)
+POLL = 0.2
+SOFTWARE_HOUSE = "workers-bench-house"
+USER, PASSWORD = "bench", "bench-password-123"
+CAPABILITIES = ["SearchOrders", "GetOrderById", "RecordOrderPayment", "CreateOrderLock",
+                "DeleteOrderLock", "ExtendOrderLock", "GetOrderBill"]
+
+
+def account_key(n: int) -> str:
+    return f"sk_sandbox_workersflows{n:02d}0123456789"
+
+
+async def pay_at_table_flows(cfg: Config, namespace: str, fresh_pg: Any, drop_pg: Any) -> Figure:
+    waves = 5 if cfg.flow_runs >= 10 else 3
+    ladder = LADDER if cfg.flow_runs >= 10 or len(LADDER) < 3 else LADDER[1::2]
+    per_process = -(-ACCOUNTS // EPOS_PROCESSES)
+    tables = -(-max(ladder) // ACCOUNTS)
+    eposes = [await Child.start("benchmarks.workers_flows", "epos",
+                                {"accounts": per_process, "tables": tables})
+              for _ in range(EPOS_PROCESSES)]
+    steps: dict[int, list[dict[str, Any]]] = {}
+    try:
+        ports = [p for e in eposes for p in (await e.read())["ports"]][:ACCOUNTS]
+        pids = [e.proc.pid for e in eposes if e.proc.pid is not None]
+        for workers in (1, 2):
+            database = await fresh_pg()
+            try:
+                steps[workers] = await _run_workers(database, workers, f"{namespace}-{workers}",
+                                                    ports, tables, pids, ladder, waves)
+            finally:
+                await drop_pg(database)
+    finally:
+        for e in eposes:
+            await e.stop()
+    best = {w: max(s, key=lambda r: r["rate"]) for w, s in steps.items()}
+    one, two = best[1], best[2]
+    busy = ", ".join(f"{k} {one['cores_busy'][k]:.2f}/{two['cores_busy'][k]:.2f}"
+                     for k in (*PARTS, "other"))
+    same = {r["concurrency"]: r["rate"] for r in steps[2]}
+    at_knee = same.get(one["concurrency"], 0.0) / one["rate"] if one["rate"] else 0.0
+    return Figure(
+        "workers.pay_at_table.two_vs_one", two["rate"], "flows/s", one["rate"], SCALING_TARGET,
+        f"{ACCOUNTS} accounts, in-memory REST EPOSes; best of {list(ladder)} in flight: one worker "
+        f"{one['rate']:.1f}/s at {one['concurrency']}, two {two['rate']:.1f}/s at "
+        f"{two['concurrency']} (at {one['concurrency']}: {at_knee:.2f}x); cores busy (1/2 workers):"
+        f" {busy} of {os.cpu_count()}",
+        {"one": one, "two": two, "ladder": {str(w): s for w, s in steps.items()},
+         "waves": waves, "accounts": ACCOUNTS})
+
+
+async def _run_workers(database: str, workers: int, namespace: str, ports: list[int], tables: int,
+                       epos_pids: list[int], ladder: tuple[int, ...],
+                       waves: int) -> list[dict[str, Any]]:
+    import httpx
+    from sqlalchemy.engine import make_url
+
+    log = Path(tempfile.mkstemp(prefix="dojo-epos-workers-", suffix=".log")[1])
+    with log.open("w") as sink:  # the CLI reports on stderr; a file never fills up like a pipe
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dojo_epos.cli", "platform", "serve", "--port", "0",
+             "--workers", str(workers), "--db", database, "--bus", NATS_URL, "--bus-namespace",
+             namespace, "--log-level", "warning", "--call-timeout", "30"],
+            stdout=sink, stderr=subprocess.STDOUT, cwd=str(ROOT), env={**os.environ, "COLUMNS": "200"})
+    try:
+        deadline = time.monotonic() + 30
+        while "http://" not in (text := log.read_text()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"platform serve did not start: {text[-2000:]}")
+            await asyncio.sleep(0.05)
+        base = "http://" + text.split("http://", 1)[1].split()[0]
+        await _until_up(base, workers)
+        clients = [httpx.AsyncClient(base_url=base, timeout=60, headers={
+            "Authorization": f"Basic {account_key(n)}", "software-house-id": SOFTWARE_HOUSE},
+            limits=httpx.Limits(max_connections=64)) for n in range(len(ports))]
+        try:
+            for client, port in zip(clients, ports, strict=True):
+                registered = await client.put("/epos/integrations/rest", json={
+                    "url": f"http://127.0.0.1:{port}",
+                    "auth": {"basic": {"username": USER, "password": PASSWORD}},
+                    "capabilities": [{"name": c, "version": "v1"} for c in CAPABILITIES]})
+                registered.raise_for_status()
+            results = []
+            profilers = _profile(proc.pid, workers)
+            for concurrency in ladder:
+                step = await _step(clients, tables, concurrency, waves, proc.pid, epos_pids,
+                                   make_url(database).database or "")
+                results.append({"workers": workers, **step})
+                if os.environ.get("BENCH_WORKERS_VERBOSE"):
+                    print(f"workers={workers} {step}", file=sys.stderr, flush=True)
+            for profiler in profilers:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(30)
+            return results
+        finally:
+            for client in clients:
+                await client.aclose()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.unlink(missing_ok=True)
+
+
+async def _step(clients: list[Any], tables: int, concurrency: int, waves: int,
+                platform_pid: int, epos_pids: list[int], database: str) -> dict[str, Any]:
+    """``concurrency`` flows kept in flight until ``waves * concurrency`` have started.
+
+    The rate counts the flows whose own recorded ``finishedAt`` falls between the end of the first
+    wave (the ``concurrency``-th flow to end: the start-up burst is behind) and the start of the
+    last flow (until then every slot was busy): the steady state, timed by the platform's records.
+    """
+    durations: list[float] = []  # of the flows ended so far, as the platform recorded them
+    finished: list[float] = []  # wall-clock finishedAt of every flow that ended
+    failed: list[str] = []
+    left = waves * concurrency
+    polls = 0
+    last_start = 0.0
+
+    async def one_flow(client: Any, table: str) -> None:
+        nonlocal last_start, polls
+        last_start = sent = time.time()
+        response = await client.post("/epos-tester-tool/flows",
+                                     json={"flow": FLOW, "params": {"tableId": f"T{table}"}})
+        response.raise_for_status()
+        flow_id = response.json()
+        # Polls cost both sides CPU (the platform sends the whole result): the first comes when
+        # most flows are done, then one every tenth of a flow's time (a quarter of the flow's age
+        # before any has ended), so a slot waits little once its flow has ended.
+        typical = statistics.median(durations[-50:]) if durations else None
+        await asyncio.sleep(0.8 * typical if typical else 0.5)
+        while True:
+            polls += 1
+            result = (await client.get(f"/epos-tester-tool/flows/{flow_id}")).json()
+            if result["status"] != "IN_PROGRESS":
+                break
+            age = time.time() - sent
+            await asyncio.sleep(max(POLL, 0.1 * typical if typical else 0.25 * age))
+        if result["status"] != "SUCCESS":
+            failed.append(str([s for s in result["steps"] if s["status"] != "SUCCESS"])[:1500])
+            return
+        began, ended = (datetime.fromisoformat(result[k]).timestamp()
+                        for k in ("startedAt", "finishedAt"))
+        durations.append(ended - began)
+        finished.append(ended)
+
+    async def slot(n: int) -> None:
+        nonlocal left
+        client = clients[n % len(clients)]
+        table = f"{n // len(clients):03d}"
+        assert int(table) < tables
+        while left > 0 and not failed:
+            left -= 1
+            await one_flow(client, table)
+
+    start = time.time()
+    sessions = await _sessions(database)
+    before = _cpu(platform_pid, epos_pids, database)
+    await asyncio.gather(*(slot(n) for n in range(concurrency)))
+    cpu = _cpu(platform_pid, epos_pids, database)
+    elapsed = time.time() - start
+    sessions = await _sessions(database) - sessions
+    if failed:
+        raise RuntimeError(f"{len(failed)} {FLOW} flows failed: {failed[0]}")
+    finished.sort()
+    window = (finished[concurrency - 1], last_start)
+    counted = [t for t in finished if window[0] < t <= window[1]]
+    rate = len(counted) / (window[1] - window[0]) if window[1] > window[0] else 0.0
+    # CPU over the whole step (the ends included), per flow over every flow of the step.
+    cores = {k: round((cpu[k] - before[k]) / elapsed, 2) for k in ("machine", "load")}
+    cores.update({k: round(_spent(before, cpu, k) / elapsed, 2) for k in PARTS if k != "load"})
+    cores["other"] = round(cores["machine"] - sum(cores[k] for k in PARTS), 2)
+    per_flow = {k: round(cores[k] * elapsed / len(finished) * 1000, 1) for k in PARTS}
+    per_worker = [round((cpu["platform"].get(p, 0.0) - before["platform"].get(p, 0.0)) / elapsed, 2)
+                  for p in sorted(cpu["platform"])]
+    return {"concurrency": concurrency, "rate": round(rate, 2), "flows": len(finished),
+            "counted": len(counted), "window_s": round(window[1] - window[0], 2),
+            "p50_ms": round(statistics.median(durations) * 1000, 1), "polls": polls,
+            "pg_sessions": sessions,
+            "cores_busy": cores, "worker_cores": per_worker, "cpu_ms_per_flow": per_flow}
+
+
+def _profile(platform_pid: int, workers: int) -> list[subprocess.Popen[bytes]]:
+    """With ``BENCH_WORKERS_PYSPY=<dir>``, py-spy records each platform worker while the ladder
+    runs (speedscope files ``<dir>/w<workers>-<pid>.json``)."""
+    where = os.environ.get("BENCH_WORKERS_PYSPY")
+    if not where:
+        return []
+    pids = [int(p) for p in Path(f"/proc/{platform_pid}/task/{platform_pid}/children")
+            .read_text().split()] if workers > 1 else [platform_pid]
+    return [subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--rate", "50", "--format", "speedscope",
+         "-o", str(Path(where) / f"w{workers}-{pid}.json")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+
+
+#: Where the CPU goes: the platform (its processes), the EPOSes, the load (this process), and the
+#: platform's own services (PostgreSQL's and NATS's processes); ``other`` is the rest of the machine.
+PARTS = ("platform", "epos", "load", "postgres", "nats")
+
+
+def _cpu(platform_pid: int, epos_pids: list[int], database: str) -> dict[str, Any]:
+    """CPU seconds so far: per process of each of :data:`PARTS` but the load (pid -> seconds),
+    this process's, and the machine's. PostgreSQL's are its backends serving ``database`` (its
+    own background writers, shared with every other database, count as ``other``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, Any] = {k: {} for k in PARTS if k != "load"}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError, IndexError):
+            continue
+        fields = rest.split()
+        pid, parent = int(entry.name), int(fields[1])
+        part = ("platform" if platform_pid in (pid, parent) else "epos" if pid in epos_pids
+                else "nats" if name == "nats-server" else None)
+        if name == "postgres" and _serves(entry, database):
+            part = "postgres"
+        if part is not None:
+            used[part][pid] = (int(fields[11]) + int(fields[12])) / ticks
+    stat = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {**used, "load": time.process_time(),
+            "machine": (sum(stat[:8]) - stat[3] - stat[4]) / ticks}
+
+
+async def _sessions(database: str) -> int:
+    """PostgreSQL sessions opened on ``database`` so far (``pg_stat_database.sessions``): a
+    platform that opens a connection per use shows here, and its backends' CPU does not show in
+    ``postgres`` (a backend that exits takes its CPU time with it)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        count = await conn.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1",
+                                    database)
+    finally:
+        await conn.close()
+    return int(count or 0)
+
+
+def _serves(entry: Path, database: str) -> bool:
+    """Whether the PostgreSQL backend ``entry`` serves ``database`` (its title names it)."""
+    try:
+        return f" {database} " in (entry / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _spent(before: dict[str, Any], after: dict[str, Any], part: str) -> float:
+    """CPU seconds ``part``'s processes used between two :func:`_cpu` readings (a process that
+    ended meanwhile is left out: its last seconds are not known)."""
+    return sum(t - before[part].get(pid, 0.0) for pid, t in after[part].items())
+
+
+async def _until_up(base: str, workers: int) -> None:
+    """Until every worker has answered (a new connection each time: any worker may take it)."""
+    import contextlib
+
+    import httpx
+
+    seen: set[str] = set()
+    deadline = time.monotonic() + 30
+    while len(seen) < workers:
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(base_url=base) as probe:
+                response = await probe.get("/healthz")
+            if response.status_code == 200:
+                seen.add(response.json()["worker"])
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers} workers did not come up (saw {sorted(seen)})")
+        await asyncio.sleep(0.05)
+
+
+async def epos_role(args: dict[str, Any]) -> None:
+    """``accounts`` in-memory EPOSes, each on its own port with ``tables`` tables (T000, T001, ...)
+    holding an open order each; answers with their ports."""
+    from benchmarks.handlers import TableOrdersHandler
+    from dojo_epos.epos.rest import build_rest_app
+
+    served = []
+    for _ in range(int(args["accounts"])):
+        handler = TableOrdersHandler(reopen=True)
+        for n in range(int(args["tables"])):
+            handler.open(f"T{n:03d}")
+        # Idle connections kept longer than the platform's client keeps them (5 s), or the two
+        # race to close one and a call can go out on a connection the EPOS is closing.
+        app = build_rest_app(handler, username=USER, password=PASSWORD)
+        served.append(await serve_app(app, keep_alive=75.0))
+    emit({"ports": [s.port for s in served]})
+    while await command():
+        pass
+    for s in served:
+        await s.stop()
+
+
+if __name__ == "__main__":
+    from benchmarks.procs import child_main
+
+    child_main({"epos": epos_role})
