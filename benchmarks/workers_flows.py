@@ -48,6 +48,8 @@ ACCOUNTS = 8
 EPOS_PROCESSES = 2
 LADDER = (8, 16, 32, 64)
 POLL = 0.2
+#: ``plain`` (:mod:`benchmarks.plain_epos`) or ``uvicorn`` (the REST app as ``epos serve`` runs it).
+EPOS_SERVER = os.environ.get("BENCH_WORKERS_EPOS", "plain")
 SOFTWARE_HOUSE = "workers-bench-house"
 USER, PASSWORD = "bench", "bench-password-123"
 CAPABILITIES = ["SearchOrders", "GetOrderById", "RecordOrderPayment", "CreateOrderLock",
@@ -64,7 +66,7 @@ async def pay_at_table_flows(cfg: Config, namespace: str, fresh_pg: Any, drop_pg
     per_process = -(-ACCOUNTS // EPOS_PROCESSES)
     tables = -(-max(ladder) // ACCOUNTS)
     eposes = [await Child.start("benchmarks.workers_flows", "epos",
-                                {"accounts": per_process, "tables": tables})
+                                {"accounts": per_process, "tables": tables, "server": EPOS_SERVER})
               for _ in range(EPOS_PROCESSES)]
     steps: dict[int, list[dict[str, Any]]] = {}
     try:
@@ -325,24 +327,34 @@ async def _until_up(base: str, workers: int) -> None:
 
 async def epos_role(args: dict[str, Any]) -> None:
     """``accounts`` in-memory EPOSes, each on its own port with ``tables`` tables (T000, T001, ...)
-    holding an open order each; answers with their ports."""
+    holding an open order each, served by :class:`~benchmarks.plain_epos.PlainRestEpos` (or by the
+    REST app on uvicorn with ``"server": "uvicorn"``); answers with their ports."""
     from benchmarks.handlers import TableOrdersHandler
+    from benchmarks.plain_epos import PlainRestEpos
     from dojo_epos.epos.rest import build_rest_app
 
-    served = []
+    stops = []
+    ports = []
     for _ in range(int(args["accounts"])):
         handler = TableOrdersHandler(reopen=True)
         for n in range(int(args["tables"])):
             handler.open(f"T{n:03d}")
-        # Idle connections kept longer than the platform's client keeps them (5 s), or the two
-        # race to close one and a call can go out on a connection the EPOS is closing.
-        app = build_rest_app(handler, username=USER, password=PASSWORD)
-        served.append(await serve_app(app, keep_alive=75.0))
-    emit({"ports": [s.port for s in served]})
+        if args.get("server") == "uvicorn":
+            # Idle connections kept longer than the platform's client keeps them (5 s), or the
+            # two race to close one and a call can go out on a connection the EPOS is closing.
+            app = build_rest_app(handler, username=USER, password=PASSWORD)
+            served = await serve_app(app, keep_alive=75.0)
+            ports.append(served.port)
+            stops.append(served.stop)
+        else:
+            plain = PlainRestEpos(handler, username=USER, password=PASSWORD)
+            ports.append(await plain.start())
+            stops.append(plain.stop)
+    emit({"ports": ports})
     while await command():
         pass
-    for s in served:
-        await s.stop()
+    for stop in stops:
+        await stop()
 
 
 if __name__ == "__main__":
