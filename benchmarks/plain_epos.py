@@ -41,6 +41,7 @@ class PlainRestEpos:
             for c in routes]
         self.server: asyncio.Server | None = None
         self.port = 0
+        self._open: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=4096)
@@ -50,8 +51,11 @@ class PlainRestEpos:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        for writer in list(self._open):  # idle keep-alive connections end with the server
+            writer.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
         try:
             while True:
                 try:
@@ -74,6 +78,7 @@ class PlainRestEpos:
                              + payload)
                 await writer.drain()
         finally:
+            self._open.discard(writer)
             writer.close()
 
     def _route(self, method: str, path: str) -> tuple[Capability, re.Match[str]] | None:
