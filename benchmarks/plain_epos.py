@@ -58,10 +58,7 @@ class PlainRestEpos:
         self._open.add(writer)
         try:
             while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
+                head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, target, _version = lines[0].split(" ", 2)
                 headers = {}
@@ -77,6 +74,8 @@ class PlainRestEpos:
                                  status, _REASONS.get(status, "Error").encode(), len(payload))
                              + payload)
                 await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return  # the client went away (or closed its kept-alive connection)
         finally:
             self._open.discard(writer)
             writer.close()
