@@ -90,6 +90,10 @@ async def pay_at_table_flows(cfg: Config, namespace: str, fresh_pg: Any, drop_pg
     one, two = best[1], best[2]
     busy = ", ".join(f"{k} {one['cores_busy'][k]:.2f}/{two['cores_busy'][k]:.2f}"
                      for k in (*PARTS, "other"))
+    # The most two cores allow: one worker has one core, two share both with the rest (R).
+    spent = one["cpu_ms_per_flow"]
+    rest = sum(spent[k] for k in PARTS if k != "platform")
+    ceiling = 2 * spent["platform"] / (spent["platform"] + rest) if spent["platform"] else 0.0
     same = {r["concurrency"]: r["rate"] for r in steps[2]}
     at_knee = same.get(one["concurrency"], 0.0) / one["rate"] if one["rate"] else 0.0
     return Figure(
@@ -97,9 +101,10 @@ async def pay_at_table_flows(cfg: Config, namespace: str, fresh_pg: Any, drop_pg
         f"{ACCOUNTS} accounts, in-memory REST EPOSes; best of {list(ladder)} in flight: one worker "
         f"{one['rate']:.1f}/s at {one['concurrency']}, two {two['rate']:.1f}/s at "
         f"{two['concurrency']} (at {one['concurrency']}: {at_knee:.2f}x); cores busy (1/2 workers):"
-        f" {busy} of {os.cpu_count()}",
+        f" {busy} of {os.cpu_count()}; CPU a flow (one worker) platform {spent['platform']:.0f} ms,"
+        f" the rest {rest:.0f} ms: at most {ceiling:.2f}x on two cores",
         {"one": one, "two": two, "ladder": {str(w): s for w, s in steps.items()},
-         "waves": waves, "accounts": ACCOUNTS})
+         "waves": waves, "accounts": ACCOUNTS, "ceiling": round(ceiling, 2)})
 
 
 async def _run_workers(database: str, workers: int, namespace: str, ports: list[int], tables: int,
