@@ -28,6 +28,8 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from dojo_epos.lean_async import LeanQueue, Signal
+
 __all__ = ["KEEPALIVE_EXTENSION", "WS_PROTOCOL", "KeepaliveProtocol", "SocketKeepalive"]
 
 #: The ASGI scope extension naming a socket's :class:`SocketKeepalive`.
@@ -49,6 +51,8 @@ class _PongGate(ServerProtocol):
 
 class SocketKeepalive:
     """One socket's keepalive, as the app sees it: ping and time, count pings, withhold pongs."""
+
+    __slots__ = ("_protocol", "last_ping_at", "pings_received")
 
     def __init__(self, protocol: KeepaliveProtocol) -> None:
         self._protocol = protocol
@@ -79,6 +83,13 @@ class KeepaliveProtocol(WebSocketsSansIOProtocol):
         # The ServerProtocol uvicorn built, with every setting it chose, made a _PongGate in place
         # (a subclass adding one method and no state), rather than rebuilt from copied arguments.
         self.conn.__class__ = _PongGate
+        # uvicorn's asyncio.Queue and asyncio.Event hold five deques (3.7 KiB) for as long as the
+        # socket lives; these do the same jobs with no container until one is needed
+        # (:mod:`dojo_epos.lean_async`). Nothing has used them yet: uvicorn fills the queue on
+        # the handshake, after this.
+        self.queue = LeanQueue()  # type: ignore[assignment]
+        self.writable = Signal()  # type: ignore[assignment]
+        self.writable.set()
         self.keepalive = SocketKeepalive(self)
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
 

@@ -303,7 +303,7 @@ class Gateway:
         self.accepted = 0
         self.refused = 0
         self._live: dict[Scope, EposSession] = {}
-        self._handshakes: dict[Scope, deque[Handshake]] = {}
+        self._handshakes: dict[Scope, list[Handshake]] = {}
         #: Told of every socket attached and detached (the router puts them on the bus).
         self.on_attach: Callable[[EposSession], Awaitable[None]] | None = None
         self.on_detach: Callable[[EposSession], None] | None = None
@@ -335,10 +335,16 @@ class Gateway:
 
     def note_handshake(self, scope: Scope, status: int) -> None:
         """Note a handshake of ``scope``: accepted (101) or refused with ``status``."""
-        if scope not in self._handshakes and len(self._handshakes) >= _HANDSHAKE_SCOPES:
-            self._handshakes.pop(next(iter(self._handshakes)))  # the longest-known scope
-        self._handshakes.setdefault(scope, deque(maxlen=_HANDSHAKE_MEMORY)).append(
-            Handshake(time.monotonic(), status == 101, status))
+        seen = self._handshakes.get(scope)
+        if seen is None:
+            if len(self._handshakes) >= _HANDSHAKE_SCOPES:
+                self._handshakes.pop(next(iter(self._handshakes)))  # the longest-known scope
+            # A list, trimmed below, not a deque(maxlen): an empty deque is a 760-byte block,
+            # and every scope with a socket has one (10,000 sockets: benchmarks/bench_sockets.py).
+            seen = self._handshakes[scope] = []
+        seen.append(Handshake(time.monotonic(), status == 101, status))
+        if len(seen) > _HANDSHAKE_MEMORY:
+            del seen[: len(seen) - _HANDSHAKE_MEMORY]
 
     def handshakes(self, scope: Scope, since: float = 0.0) -> list[Handshake]:
         """The scope's handshakes noted at or after ``since`` (``time.monotonic()``), oldest first."""
