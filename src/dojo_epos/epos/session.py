@@ -95,7 +95,8 @@ class Session:
                 else:  # the EPOS sends no requests, so a reply can only be stray
                     stats.invalid_frames += 1
                     log.warning("unexpected reply frame (id %r) ignored", event.id)
-            await self.flush()
+            if self.peer.has_data_to_send():  # an error answered here; results go from answer()
+                await self.flush()
 
     async def start(self, request: Request) -> None:
         try:
