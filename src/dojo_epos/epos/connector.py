@@ -40,6 +40,7 @@ from typing import Any, Literal
 from websockets.asyncio.client import connect as ws_connect
 
 from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES
+from dojo_epos.epos.batching import BatchingConnection
 from dojo_epos.epos.connection_state import (
     AUTH_REFUSED,
     ConnectionEvent,
@@ -157,6 +158,8 @@ class Connector:
                 max_size=max_frame_bytes * 16,
                 # No permessage-deflate unless asked for: see the module notes.
                 compression=compression,
+                # Replies ready together go out in one write (epos/batching.py).
+                create_connection=BatchingConnection,
             )
 
         self._connect: ConnectionFactory = connect or default_connect
