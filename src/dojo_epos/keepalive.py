@@ -10,6 +10,11 @@ of the handshake, which uvicorn's logs as an error otherwise), offered to the ap
 it (another ASGI server, or uvicorn told another ``ws=``) the extension is absent and the app says
 what it cannot do instead of pretending.
 
+It is also where a socket's costs are cut (issue 17): its receive queue and writable flag are
+:mod:`dojo_epos.lean_async`'s (no deques until used), it stops reading at ``READ_HIGH_WATER``
+unread messages rather than after each one, and its transport writes what one turn of the loop
+sent with one system call (:mod:`dojo_epos.write_batch`).
+
 Every way the platform is served uses it: :func:`dojo_epos.platform.app.uvicorn_config` (``platform
 serve``, each ``--workers`` worker) and :func:`dojo_epos.serving.start_server` (the demo, tests) set
 ``ws=WS_PROTOCOL``. uvicorn's keepalive (``ws_ping_interval``/``ws_ping_timeout``) is kept as is.
@@ -29,6 +34,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from dojo_epos.lean_async import LeanQueue, Signal
+from dojo_epos.write_batch import CoalescingTransport
 
 __all__ = ["KEEPALIVE_EXTENSION", "WS_PROTOCOL", "KeepaliveProtocol", "SocketKeepalive"]
 
@@ -94,6 +100,11 @@ class KeepaliveProtocol(WebSocketsSansIOProtocol):
         self.writable.set()
         self.keepalive = SocketKeepalive(self)
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        # Frames sent in the same turn of the loop go out in one write (dojo_epos.write_batch).
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
