@@ -269,15 +269,20 @@ class TesterService:
             result = await self.result(scope, flow_id)
         return result
 
-    async def _remote(self, scope: Scope, flow_id: str) -> tuple[bool, FlowResult | None]:
-        """Ask the worker running the flow for its snapshot: (whether one answered, snapshot)."""
+    async def _remote(self, scope: Scope, flow_id: str) -> tuple[bool | None, FlowResult | None]:
+        """Ask the worker running the flow for its snapshot: (whether one answered, snapshot).
+
+        Whether one answered is None when that cannot be told (the bus is down, or the answer came
+        too late: a busy worker's flow is still running, not cut short)."""
         if not self.bus.connected:
             with contextlib.suppress(BusError):
                 await self.bus.start()  # joined lazily when the platform was not started
         try:
             raw = await self.bus.request(_flow_subject(scope, flow_id), b"{}", 2.0)
-        except BusError:
+        except NoResponders:
             return False, None
+        except BusError:
+            return None, None
         with contextlib.suppress(ValueError, ValidationError):
             data = json.loads(raw)
             if data is not None:
@@ -304,7 +309,7 @@ class TesterService:
             answered, snapshot = await self._remote(scope, flow_id)
             if answered:
                 return snapshot or result
-            if not self.bus.connected:  # cannot tell whether another worker runs it
+            if answered is None or not self.bus.connected:  # cannot tell whether one runs it
                 return result
             stored = await self.store.get_flow_result(scope, flow_id)  # it may just have ended
             if stored is not None and stored.get("status") != Status.IN_PROGRESS.value:
