@@ -30,7 +30,6 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Integer,
-    Row,
     Select,
     String,
     Table,
@@ -47,9 +46,11 @@ from sqlalchemy.types import TypeEngine
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError
+from dojo_epos.contract.trusted import trusted
 from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.loop_reads import LoopConnection
 
-__all__ = ["NOT_COUNTED_INTENT_STATUSES", "read_order", "read_orders"]
+__all__ = ["NOT_COUNTED_INTENT_STATUSES", "ReadConnection", "read_order", "read_orders"]
 
 #: Payment-intent states after which a payment no longer counts toward ``paidAmount``.
 NOT_COUNTED_INTENT_STATUSES = frozenset({"Reversed", "Refunded", "Canceled"})
@@ -78,8 +79,10 @@ _SHAPE: dict[str, tuple[TypeEngine[Any], dict[str, str]]] = {
     "code": (String(), {"d": "code", "p": "intent_status"}),
     "percentage": (Integer(), {"d": "amount_percentage", "t": "amount_percentage"}),
 }
+#: What the read functions read through: SQLAlchemy's connection, or the loop's on SQLite.
+ReadConnection = Connection | LoopConnection
 #: One order's child lines by kind.
-_Lines = dict[str, list[Row[Any]]]
+_Lines = dict[str, list[Any]]
 
 _TABLES: dict[str, Table] = {
     "i": s.items, "u": s.sub_items, "o": s.modifiers, "d": s.discounts, "t": s.tax_lines,
@@ -110,7 +113,7 @@ _CHILDREN_OF_MANY = _children_query(
     lambda t: t.c.order_id.in_(bindparam("order_ids", expanding=True)))
 
 
-def read_order(conn: Connection, order_id: str) -> m.Order:
+def read_order(conn: ReadConnection, order_id: str) -> m.Order:
     """The order as the contract shows it; NotFound when there is no such order."""
     row = conn.execute(_ORDER, {"order_id": order_id}).first()
     if row is None:
@@ -118,7 +121,7 @@ def read_order(conn: Connection, order_id: str) -> m.Order:
     return read_orders(conn, [row])[0]
 
 
-def read_orders(conn: Connection, rows: Sequence[Row[Any]]) -> list[m.Order]:
+def read_orders(conn: ReadConnection, rows: Sequence[Any]) -> list[m.Order]:
     """Contract models for ``orders`` rows, with all their lines from one more statement."""
     if not rows:
         return []
@@ -133,36 +136,40 @@ def read_orders(conn: Connection, rows: Sequence[Row[Any]]) -> list[m.Order]:
 
 
 def _money(value: int, currency: str) -> m.Money:
-    return m.Money(value=value, currency_code=currency)
+    return trusted(m.Money, value=value, currency_code=currency)
 
 
-def _by_position(rows: list[Row[Any]]) -> list[Row[Any]]:
+def _by_position(rows: list[Any]) -> list[Any]:
     return sorted(rows, key=lambda r: r.position)
 
 
-def _order_model(row: Row[Any], lines: _Lines) -> m.Order:
+def _order_model(row: Any, lines: _Lines) -> m.Order:
+    """The order from its row and lines, built as trusted models (:mod:`~dojo_epos.contract.trusted`):
+    every value was validated by the contract on its way into the database. ``row`` and the lines
+    are any rows with attribute access (SQLAlchemy's, or :mod:`.loop_reads`' on SQLite)."""
     cur = row.currency
 
-    def mods(rows: list[Row[Any]]) -> list[m.Modifier]:
-        return [m.Modifier(name=r.name, quantity=r.quantity, plu=r.plu,
-                           amount_per_modifier=_money(r.amount, cur))
+    def mods(rows: list[Any]) -> list[m.Modifier]:
+        return [trusted(m.Modifier, name=r.name, quantity=r.quantity, plu=r.plu,
+                        amount_per_modifier=_money(r.amount, cur))
                 for r in _by_position(rows)]
 
-    item_mods: dict[int, list[Row[Any]]] = defaultdict(list)
-    sub_mods: dict[int, list[Row[Any]]] = defaultdict(list)
+    item_mods: dict[int, list[Any]] = defaultdict(list)
+    sub_mods: dict[int, list[Any]] = defaultdict(list)
     for r in lines["o"]:
         (sub_mods[r.sub_item_id] if r.sub_item_id is not None else item_mods[r.item_id]).append(r)
-    subs_of: dict[int, list[Row[Any]]] = defaultdict(list)
+    subs_of: dict[int, list[Any]] = defaultdict(list)
     for r in _by_position(lines["u"]):
         subs_of[r.item_id].append(r)
     items = [
-        m.OrderItem(
+        trusted(
+            m.OrderItem,
             name=r.name, plu=r.plu, quantity=r.quantity, note=r.note,
             amount_per_item=_money(r.amount, cur), modifiers=mods(item_mods[r.id]),
             sub_items=[
-                m.OrderSubItem(name=sr.name, plu=sr.plu, quantity=sr.quantity, note=sr.note,
-                               amount_per_item=_money(sr.amount, cur),
-                               modifiers=mods(sub_mods[sr.id]))
+                trusted(m.OrderSubItem, name=sr.name, plu=sr.plu, quantity=sr.quantity,
+                        note=sr.note, amount_per_item=_money(sr.amount, cur),
+                        modifiers=mods(sub_mods[sr.id]))
                 for sr in subs_of.get(r.id, [])
             ],
         )
@@ -170,28 +177,30 @@ def _order_model(row: Row[Any], lines: _Lines) -> m.Order:
     ]
     counted = [p for p in lines["p"] if p.code not in NOT_COUNTED_INTENT_STATUSES]
     if row.order_type == m.OrderType.DINE_IN.value:
-        details = m.OrderDetails(order_type=m.OrderType.DINE_IN, dine_in=m.DineInDetails(
-            table_id=row.table_id, waiter_id=row.waiter_id, party_id=row.party_id,
-            reservation_id=row.reservation_id, ready_at=row.ready_at))
+        details = trusted(m.OrderDetails, order_type=m.OrderType.DINE_IN, dine_in=trusted(
+            m.DineInDetails, table_id=row.table_id, waiter_id=row.waiter_id,
+            party_id=row.party_id, reservation_id=row.reservation_id, ready_at=row.ready_at))
     else:
-        details = m.OrderDetails(order_type=m.OrderType.COLLECTION, collection=m.CollectionDetails(
-            asap=row.asap, collect_at=row.collect_at))
-    return m.Order(
+        details = trusted(m.OrderDetails, order_type=m.OrderType.COLLECTION, collection=trusted(
+            m.CollectionDetails, asap=row.asap, collect_at=row.collect_at))
+    return trusted(
+        m.Order,
         id=row.id, status=m.OrderStatus(row.status), details=details, items=items,
         note=row.note, customer=m.Customer.model_validate(row.customer) if row.customer else None,
         discounts=[
-            m.Discount(name=d.name, affected_plu=d.plu, code=d.code, discount_reference=d.ref,
-                       amount_total=_money(d.amount, cur), amount_percentage=d.percentage)
+            trusted(m.Discount, name=d.name, affected_plu=d.plu, code=d.code,
+                    discount_reference=d.ref, amount_total=_money(d.amount, cur),
+                    amount_percentage=d.percentage)
             for d in _by_position(lines["d"])
         ],
         tax_lines=[
-            m.TaxLine(id=t.ref, name=t.name, affected_plu=t.plu, amount_percentage=t.percentage,
-                      amount_total=_money(t.amount, cur))
+            trusted(m.TaxLine, id=t.ref, name=t.name, affected_plu=t.plu,
+                    amount_percentage=t.percentage, amount_total=_money(t.amount, cur))
             for t in _by_position(lines["t"])
         ],
         payments=[
-            m.Payment(payment_intent_id=p.ref, paid_amount=_money(p.amount, cur),
-                      tips_amount=_money(p.tips, cur) if p.tips else None)
+            trusted(m.Payment, payment_intent_id=p.ref, paid_amount=_money(p.amount, cur),
+                    tips_amount=_money(p.tips, cur) if p.tips else None)
             for p in counted
         ],
         created_at=row.created_at, updated_at=row.updated_at,
