@@ -17,7 +17,7 @@ over the field definitions; a model so built serializes like a validated one.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -57,16 +57,49 @@ def trusted(cls: type[M], **fields: Any) -> M:
 
 
 def clone(model: M) -> M:
-    """A copy of ``model`` sharing no model or list with it (other values are immutable)."""
+    """A copy of ``model`` sharing no model, list or dict with it (other values are immutable)."""
     cls = type(model)
+    values = dict(model.__dict__)
+    for name in _deep_fields(cls):
+        value = values.get(name)
+        if value is not None:
+            values[name] = _clone_value(value)
     copy = cls.__new__(cls)
-    _set(copy, "__dict__", {name: _clone_value(value) for name, value in model.__dict__.items()})
+    _set(copy, "__dict__", values)
     _set(copy, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
-    _set(copy, "__pydantic_extra__",
-         None if model.__pydantic_extra__ is None else dict(model.__pydantic_extra__))
-    _set(copy, "__pydantic_private__",
-         None if model.__pydantic_private__ is None else dict(model.__pydantic_private__))
+    extra, private = model.__pydantic_extra__, model.__pydantic_private__
+    _set(copy, "__pydantic_extra__", None if extra is None else _clone_value(extra))
+    _set(copy, "__pydantic_private__", None if private is None else _clone_value(private))
     return copy
+
+
+#: Per model class: the fields whose type can hold a model, list or dict (the rest are copied
+#: as they are: str, int, enums, datetimes).
+_DEEP: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _deep_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    found = _DEEP.get(cls)
+    if found is None:
+        found = _DEEP[cls] = tuple(
+            name for name, info in cls.model_fields.items() if _may_hold_containers(info.annotation))
+    return found
+
+
+def _may_hold_containers(annotation: Any) -> bool:
+    if annotation is Any:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, BaseModel | list | dict | set)
+    origin = get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, list | dict | set):
+        return True
+    args = get_args(annotation)
+    if origin is Annotated:
+        args = args[:1]
+    if not args:
+        return True  # a typing form we do not know: copy it to be safe
+    return any(_may_hold_containers(arg) for arg in args)
 
 
 def _clone_value(value: Any) -> Any:
@@ -76,4 +109,6 @@ def _clone_value(value: Any) -> Any:
         return [_clone_value(v) for v in value]
     if isinstance(value, dict):
         return {k: _clone_value(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return {_clone_value(v) for v in value}
     return value

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from dojo_epos.contract import models as m
+from dojo_epos.epos.handler import RequestContext
 from dojo_epos.epos.reference import open_reference
 from dojo_epos.epos.reference import schema as s
 from dojo_epos.epos.reference.db import Database
@@ -152,3 +153,20 @@ async def test_a_search_through_the_handler_runs_on_the_loop(epos, monkeypatch):
     assert [o.id for o in (await epos.search_orders(_search("T2"), ctx())).data] == [order.id]
     epos.order_cache = None
     assert (await get(epos, order.id)).id == order.id
+
+
+async def test_transports_share_the_cached_order_and_local_callers_get_copies(epos):
+    """Over REST/WS the answer is serialized and dropped, so a hit may be the cached model
+    itself; an in-process caller gets a copy it may change."""
+    cache = epos.order_cache
+    if cache is None:
+        pytest.skip("the order cache is SQLite-only (PRAGMA data_version)")
+    order = await open_order(epos)
+    rest = RequestContext("GetOrderById", "rest")
+    params = m.OrderIdParams(order_id=order.id)
+    first = await epos.get_order_by_id(params, rest)
+    assert await epos.get_order_by_id(params, rest) is first
+    mine = await get(epos, order.id)
+    assert mine == first and mine is not first and mine.items[0] is not first.items[0]
+    mine.items[0].amount_per_item.value = 1
+    assert (await epos.get_order_by_id(params, rest)) == order

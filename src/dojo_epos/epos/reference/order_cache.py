@@ -22,9 +22,12 @@ lock: a busy database is simply a miss) and answers from the cache, or says "mis
 reads on the worker thread. A hit then costs no thread hop, which is what GetOrderById needed
 (the hop, not the query, dominated: see benchmarks/README.md).
 
-Entries are built orders; every hit gets a copy (:func:`~dojo_epos.contract.trusted.clone`: the
-model tree, not validated again, which a hit used to cost most), so a caller that changes the model
-it got cannot change what the next caller gets. The cache holds at
+Entries are built orders, never changed once cached. A caller that only serializes the answer
+(``shared=True``: the REST and WebSocket transports, whose :func:`~dojo_epos.epos.handler.call_handler_json`
+writes the JSON and drops the model) gets the cached model itself; any other caller gets a copy
+(:func:`~dojo_epos.contract.trusted.clone`), so changing the model it got cannot change what the
+next caller gets. Validating a fresh model per hit, as the cache first did, cost more than the rest
+of a hit together (the REST benchmark's profile), and a copy costs about as much. The cache holds at
 most ``size`` orders (least recently used go first). It only works on connections that never
 write: :meth:`Database.run_read` and :meth:`Database.run_loop_read` on a SQLite file (the handler
 turns it off otherwise).
@@ -78,8 +81,12 @@ class OrderCache:
         event.listen(reader, "begin", _note_begin)
         event.listen(reader, "before_cursor_execute", _note_statement)
 
-    def read_order(self, conn: Connection | LoopConnection, order_id: str) -> m.Order:
+    def read_order(self, conn: Connection | LoopConnection, order_id: str, *,
+                   shared: bool = False) -> m.Order:
         """The order, from the cache when still exact, else from ``conn`` (then cached).
+
+        ``shared``: the caller only serializes the order (see the module notes), so it may get
+        the cached model itself rather than a copy.
 
         ``conn`` must be a connection of :attr:`reader`, or the event loop's read-only connection
         to the same file (:mod:`.loop_reads`), that has just begun its transaction and run
@@ -111,9 +118,9 @@ class OrderCache:
                 kept = None
                 self.misses += 1
         if kept is not None:
-            return clone(kept)
+            return kept if shared else clone(kept)
         order = read_order(conn, order_id)
-        kept = clone(order)
+        kept = order if shared else clone(order)
         with self._lock:
             if self.generation == generation:  # else a commit was seen meanwhile: don't keep it
                 self._entries[order_id] = (generation, kept)
@@ -122,8 +129,10 @@ class OrderCache:
                     self._entries.popitem(last=False)
         return order
 
-    def try_hit(self, order_id: str) -> m.Order | None:
-        """The cached order if it is still exact, checked without a thread hop; else None."""
+    def try_hit(self, order_id: str, *, shared: bool = False) -> m.Order | None:
+        """The cached order if it is still exact, checked without a thread hop; else None.
+
+        ``shared`` as for :meth:`read_order`."""
         with self._lock:
             if order_id not in self._entries:
                 return None
@@ -141,7 +150,7 @@ class OrderCache:
                 return None
             self._entries.move_to_end(order_id)
             self.hits += 1
-        return clone(kept)
+        return kept if shared else clone(kept)
 
     def _probe_version(self) -> int:
         if self._probe is None:
