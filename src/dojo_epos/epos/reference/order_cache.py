@@ -25,7 +25,7 @@ reads on the worker thread. A hit then costs no thread hop, which is what GetOrd
 Entries are built orders, never changed once cached. A caller that only serializes the answer
 (``shared=True``: the REST and WebSocket transports, whose :func:`~dojo_epos.epos.handler.call_handler_json`
 writes the JSON and drops the model) gets the cached model itself; any other caller gets a copy
-(:func:`~dojo_epos.contract.trusted.clone`), so changing the model it got cannot change what the
+(:func:`~dojo_epos.contract.clone.clone`), so changing the model it got cannot change what the
 next caller gets. Validating a fresh model per hit, as the cache first did, cost more than the rest
 of a hit together (the REST benchmark's profile), and a copy costs about as much. The cache holds at
 most ``size`` orders (least recently used go first). It only works on connections that never
@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.trusted import clone
+from dojo_epos.contract.clone import clone
 from dojo_epos.epos.reference.loop_reads import LoopConnection
 from dojo_epos.epos.reference.order_reads import read_order
 

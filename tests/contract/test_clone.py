@@ -1,11 +1,11 @@
-"""Trusted construction and cloning of contract models."""
+"""Cloning contract models."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from dojo_epos.contract import models as m
-from dojo_epos.contract.trusted import clone, trusted
+from dojo_epos.contract.clone import clone
 
 
 def _order() -> m.Order:
@@ -17,19 +17,6 @@ def _order() -> m.Order:
                                   "amountPerModifier": {"value": 100, "currencyCode": "GBP"}}]}],
         "customer": {"name": "Ann"}, "createdAt": "2026-01-01T10:00:00Z",
     })
-
-
-def test_trusted_models_equal_and_serialize_like_validated_ones():
-    money = trusted(m.Money, value=5, currency_code="GBP")
-    assert money == m.Money(value=5, currency_code="GBP")
-    item = trusted(m.OrderItem, name="Burger", plu="B1", quantity=2, amount_per_item=money)
-    validated = m.OrderItem(name="Burger", plu="B1", quantity=2, amount_per_item=money)
-    assert item == validated and item.modifiers == [] and item.note is None
-    assert item.model_dump_json(by_alias=True, exclude_none=True) == \
-        validated.model_dump_json(by_alias=True, exclude_none=True)
-    assert item.modifiers is not trusted(m.OrderItem, name="x", plu="p", quantity=1,
-                                         amount_per_item=money).modifiers  # fresh defaults
-    assert item.model_fields_set == {"name", "plu", "quantity", "amount_per_item"}
 
 
 def test_clone_is_equal_and_shares_nothing_mutable():
