@@ -47,6 +47,22 @@ async def test_malformed_authorization_headers_get_401(rest_client: EposTestClie
     assert_eposerror(response, 401, "InvalidRequest")
 
 
+@pytest.mark.parametrize("spelling", ["Basic {}", "basic {}", "BASIC  {} "])
+async def test_right_credentials_pass_however_the_scheme_is_spelt(
+    rest_client: EposTestClient, conformance_handler: ConformanceHandler, spelling: str
+) -> None:
+    """The exact header Dojo sends is checked with one comparison; other spellings of the same
+    credentials take the full check, and both reach the handler with Dojo's headers."""
+    token = base64.b64encode(f"{DEFAULT_USERNAME}:{DEFAULT_PASSWORD}".encode()).decode()
+    response = await rest_client.raw_rest(
+        "GET", "/v1/orders/ord_1", auth=None,
+        headers={"authorization": spelling.format(token), "Waiter-Id": "w_1",
+                 "device-type": "Terminal"})
+    assert response.status_code == 200, response.text
+    ctx = conformance_handler.contexts[-1]
+    assert (ctx.waiter_id, ctx.device_type, ctx.device_id) == ("w_1", "Terminal", None)
+
+
 async def test_refused_credentials_change_nothing(
     rest_client: EposTestClient, conformance_handler: ConformanceHandler
 ) -> None:

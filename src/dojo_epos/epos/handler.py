@@ -37,7 +37,9 @@ __all__ = [
 
 log = logging.getLogger("dojo_epos.epos")
 
-#: How a call reached the handler: over REST, over the WebSocket, or in process (tests).
+#: How a call reached the handler: over REST, over the WebSocket, or in process (tests). Over
+#: "rest" and "ws" the result is serialized at once and dropped (:func:`call_handler_json`), so a
+#: handler may answer those with a model it shares (the reference EPOS's order cache does).
 Channel = Literal["rest", "ws", "local"]
 
 #: Debug message for a capability the handler does not implement.

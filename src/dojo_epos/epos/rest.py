@@ -134,6 +134,9 @@ class _BasicAuth:
     def __init__(self, username: str, password: str, throttle: AuthThrottle | None) -> None:
         self._username = username.encode("utf-8")
         self._password = password.encode("utf-8")
+        # The header a client sends for exactly these credentials: most requests carry it, and one
+        # constant-time comparison with it spares decoding (other spellings take the full check).
+        self._exact = b"Basic " + base64.b64encode(self._username + b":" + self._password)
         self.throttle = throttle
 
     def refusal(self, request: Request, trace_id: str) -> Response | None:
@@ -155,6 +158,8 @@ class _BasicAuth:
     def allows(self, header: str | None) -> bool:
         if not header:
             return False
+        if hmac.compare_digest(header.encode("latin-1", "replace"), self._exact):
+            return True
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
             return False
@@ -223,7 +228,11 @@ class _PathEndpoint:
         params: dict[str, Any] = dict(body) if body is not None else {}
         for path_param, wire_field in capability.path_fields.items():
             params[wire_field] = request.path_params[path_param]
-        params["headers"] = m.RequestHeaders.from_http(request.headers)
+        # Only Dojo's four headers, looked up by name (case-insensitively), not every header decoded.
+        headers = request.headers
+        params["headers"] = m.RequestHeaders.from_http(
+            {name: value for name in m.HTTP_HEADER_NAMES.values()
+             if (value := headers.get(name)) is not None})
         return params
 
     async def read_body(self, capability: Capability, request: Request) -> dict[str, Any] | None:

@@ -31,19 +31,29 @@ def _read_engine(epos: Any) -> Engine:
 
 
 @contextmanager
-def selects(engine: Engine) -> Iterator[list[str]]:
-    """The SELECT statements ``engine`` runs inside the block."""
+def selects(epos: Any) -> Iterator[list[str]]:
+    """The SELECT statements capability reads run inside the block: on the read engine, and on
+    the event loop's SQLite connection (:mod:`.loop_reads`) where there is one."""
     seen: list[str] = []
+    engine = _read_engine(epos)
+    loop_reader = epos.db.loop_reader
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def trace(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        trace(statement)
+
     event.listen(engine, "before_cursor_execute", note)
+    if loop_reader is not None:
+        loop_reader.connection().set_trace_callback(trace)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+        if loop_reader is not None:
+            loop_reader.connection().set_trace_callback(None)
 
 
 async def _rich_order(epos: Any) -> m.Order:
@@ -86,7 +96,7 @@ async def test_get_order_costs_at_most_two_selects(epos):
     """One GetOrderById runs the order row and one query for all its lines, nothing more."""
     order = await _rich_order(epos)
     epos.order_cache = None  # count the database path itself
-    with selects(_read_engine(epos)) as seen:
+    with selects(epos) as seen:
         await get(epos, order.id)
     assert len(seen) == 2
 
@@ -95,7 +105,7 @@ async def test_a_search_page_costs_two_selects_whatever_its_size(epos):
     """A page of many orders is the page query plus one query for all their lines."""
     for n in range(12):
         await open_order(epos, table=f"T{n % 3 + 1}")
-    with selects(_read_engine(epos)) as seen:
+    with selects(epos) as seen:
         page = await epos.search_orders(m.SearchOrdersParams(), ctx())
     assert len(page.data) == 12 and all(o.items for o in page.data)
     assert len(seen) == 2
@@ -129,7 +139,7 @@ async def test_cached_orders_are_served_until_any_commit(epos):
     one, two = await open_order(epos), await open_order(epos, table="T2")
     await get(epos, one.id)
     hits = cache.hits
-    with selects(_read_engine(epos)) as seen:
+    with selects(epos) as seen:
         first = await get(epos, one.id)
     assert cache.hits == hits + 1 and seen == []
     first.note = "changed by a caller"  # must not leak into the cache

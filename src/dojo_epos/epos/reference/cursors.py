@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, tuple_
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError
+from dojo_epos.epos.reference.loop_reads import LoopConnection
 
 __all__ = ["Page", "PagedQuery", "decode", "encode", "fetch_page"]
 
@@ -36,7 +37,7 @@ Key = tuple[int | str, ...]
 class Page:
     """One page of rows and the tokens to its neighbours."""
 
-    rows: list[Row[Any]]
+    rows: list[Any]  # SQLAlchemy rows, or the loop's (:mod:`.loop_reads`)
     before: str | None
     after: str | None
 
@@ -93,13 +94,13 @@ class PagedQuery:
         self.before = (query.where(key < edge).order_by(*(c.desc() for c in key_columns))
                        .limit(limit))
 
-    def _key_of(self, row: Row[Any]) -> Key:
-        return tuple(row._mapping[n] for n in self.names)
+    def _key_of(self, row: Any) -> Key:
+        return tuple(getattr(row, n) for n in self.names)
 
-    def _token(self, row: Row[Any]) -> str:
+    def _token(self, row: Any) -> str:
         return encode(self.kind, self._key_of(row))
 
-    def fetch(self, conn: Connection, cursor: m.Cursor | None,
+    def fetch(self, conn: Connection | LoopConnection, cursor: m.Cursor | None,
               params: Mapping[str, Any] | None = None) -> Page:
         """The page ``cursor`` asks for; ``params`` binds the query's own parameters."""
         cursor = cursor or m.Cursor()

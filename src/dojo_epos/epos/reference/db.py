@@ -32,6 +32,10 @@ the async driver URL SQLAlchemy needs (``sqlite+aiosqlite``, ``postgresql+asyncp
   the synchronous ``sqlite3`` driver. aiosqlite sends every driver call (cursor, execute, fetch,
   close) to its own thread and back, about 30 hops for one order; the worker thread makes it one.
   The reader engine is read-only (``PRAGMA query_only``), so it can never take the write lock.
+- :meth:`Database.run_loop_read` runs such a function on the event loop itself, on a SQLite file:
+  the stdlib driver below SQLAlchemy's execute machinery (:mod:`.loop_reads`), for the short reads
+  Dojo makes most (GetOrderById, SearchOrders); elsewhere, or when SQLite would make it wait, it is
+  :meth:`run_read`.
 
 SQLite in WAL mode needs the driver not to issue its own ``BEGIN``; the connect/begin listeners below
 take that over (the recipe in SQLAlchemy's pysqlite/aiosqlite dialect notes).
@@ -51,6 +55,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from dojo_epos.epos.reference.loop_reads import LoopConnection, LoopReadBusy, LoopReader
 
 log = logging.getLogger("dojo_epos.epos.reference.db")
 
@@ -118,6 +124,8 @@ class Database:
         #: The synchronous read-only engine on the same SQLite file (None: PostgreSQL, memory).
         self.sync_reader: Engine | None = None
         self._read_threads: ThreadPoolExecutor | None = None  # made on first use
+        #: The event loop's read-only connection to the same SQLite file (None: PostgreSQL, memory).
+        self.loop_reader: LoopReader | None = None
         #: The transactions of :meth:`run_write` running now, each with its abandon flag.
         self._writes: dict[asyncio.Future[Any], _Flag] = {}
         self._closed = False
@@ -129,6 +137,7 @@ class Database:
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
             )
             _install_sqlite_listeners(self.sync_reader, read_only=True)
+            self.loop_reader = LoopReader(self.url.database or "")
 
     @property
     def dialect(self) -> str:
@@ -202,6 +211,20 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._read_threads, self._read_in_thread, work)
 
+    async def run_loop_read(self, work: Callable[[Connection | LoopConnection], T]) -> T:
+        """:meth:`run_read`, but on a SQLite file on the event loop itself (no thread hop).
+
+        For short reads of statements built once (see :mod:`.loop_reads`); ``work`` must only
+        read. When SQLite would make the read wait, it runs through :meth:`run_read` instead.
+        """
+        self._refuse_if_closed()
+        if self.loop_reader is not None:
+            try:
+                return self.loop_reader.run(work)
+            except LoopReadBusy:
+                log.debug("loop read would wait; reading on the read thread")
+        return await self.run_read(work)
+
     def _refuse_if_closed(self) -> None:
         if self._closed:
             raise DatabaseClosed("the EPOS database is closed")
@@ -230,6 +253,8 @@ class Database:
             if late:
                 await asyncio.wait(late)
         await self.engine.dispose()
+        if self.loop_reader is not None:
+            self.loop_reader.close()
         if self._read_threads is not None:
             threads, self._read_threads = self._read_threads, None
             threads.shutdown(wait=True)  # reads are short; let any in flight finish

@@ -22,10 +22,15 @@ lock: a busy database is simply a miss) and answers from the cache, or says "mis
 reads on the worker thread. A hit then costs no thread hop, which is what GetOrderById needed
 (the hop, not the query, dominated: see benchmarks/README.md).
 
-Entries are plain dicts (``model_dump``); every hit validates a fresh :class:`~.models.Order`, so
-a caller that changes the model it got cannot change what the next caller gets. The cache holds at
-most ``size`` orders (least recently used go first). It only works on a connection that never
-writes: :meth:`Database.run_read` on a SQLite file (the handler turns it off otherwise).
+Entries are built orders, never changed once cached. A caller that only serializes the answer
+(``shared=True``: the REST and WebSocket transports, whose :func:`~dojo_epos.epos.handler.call_handler_json`
+writes the JSON and drops the model) gets the cached model itself; any other caller gets a copy
+(:func:`~dojo_epos.contract.clone.clone`), so changing the model it got cannot change what the
+next caller gets. Validating a fresh model per hit, as the cache first did, cost more than the rest
+of a hit together (the REST benchmark's profile), and a copy costs about as much. The cache holds at
+most ``size`` orders (least recently used go first). It only works on connections that never
+write: :meth:`Database.run_read` and :meth:`Database.run_loop_read` on a SQLite file (the handler
+turns it off otherwise).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event
 
 from dojo_epos.contract import models as m
+from dojo_epos.contract.clone import clone
+from dojo_epos.epos.reference.loop_reads import LoopConnection
 from dojo_epos.epos.reference.order_reads import read_order
 
 __all__ = ["DEFAULT_SIZE", "OrderCache"]
@@ -59,7 +66,7 @@ class OrderCache:
         self.generation = 0
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[int, m.Order]] = OrderedDict()
         self._lock = threading.Lock()
         self._probe: sqlite3.Connection | None = None
         self._probe_seen: int | None = None
@@ -74,41 +81,58 @@ class OrderCache:
         event.listen(reader, "begin", _note_begin)
         event.listen(reader, "before_cursor_execute", _note_statement)
 
-    def read_order(self, conn: Connection, order_id: str) -> m.Order:
+    def read_order(self, conn: Connection | LoopConnection, order_id: str, *,
+                   shared: bool = False) -> m.Order:
         """The order, from the cache when still exact, else from ``conn`` (then cached).
 
-        ``conn`` must be a connection of :attr:`reader` that has just begun its transaction and
-        run nothing in it yet (the check below must be the statement that starts the snapshot;
-        a snapshot started earlier could predate a commit that another check already counted).
+        ``shared``: the caller only serializes the order (see the module notes), so it may get
+        the cached model itself rather than a copy.
+
+        ``conn`` must be a connection of :attr:`reader`, or the event loop's read-only connection
+        to the same file (:mod:`.loop_reads`), that has just begun its transaction and run
+        nothing in it yet (the check below must be the statement that starts the snapshot; a
+        snapshot started earlier could predate a commit that another check already counted).
         """
-        if conn.engine is not self.reader:
-            raise ValueError("OrderCache needs a connection of its own read-only engine")
-        if conn.info.get(_STARTED, True):
-            raise RuntimeError("OrderCache.read_order must be the first read of its transaction")
-        generation = self._check(conn)
+        if isinstance(conn, LoopConnection):
+            if conn.started:
+                raise RuntimeError("OrderCache.read_order must be the first read of its "
+                                   "transaction")
+            generation = self._check(conn.driver, conn.info)
+        else:
+            if conn.engine is not self.reader:
+                raise ValueError("OrderCache needs a connection of its own read-only engine")
+            if conn.info.get(_STARTED, True):
+                raise RuntimeError("OrderCache.read_order must be the first read of its "
+                                   "transaction")
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            generation = self._check(driver, conn.connection.info)
+            conn.info[_STARTED] = True
         with self._lock:
             entry = self._entries.get(order_id)
             if entry is not None and entry[0] == generation:
                 self._entries.move_to_end(order_id)
                 self.hits += 1
-                data = entry[1]
+                kept: m.Order | None = entry[1]
             else:
-                data = None
+                kept = None
                 self.misses += 1
-        if data is not None:
-            return m.Order.model_validate(data)
+        if kept is not None:
+            return kept if shared else clone(kept)
         order = read_order(conn, order_id)
-        data = order.model_dump()
+        kept = order if shared else clone(order)
         with self._lock:
             if self.generation == generation:  # else a commit was seen meanwhile: don't keep it
-                self._entries[order_id] = (generation, data)
+                self._entries[order_id] = (generation, kept)
                 self._entries.move_to_end(order_id)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
         return order
 
-    def try_hit(self, order_id: str) -> m.Order | None:
-        """The cached order if it is still exact, checked without a thread hop; else None."""
+    def try_hit(self, order_id: str, *, shared: bool = False) -> m.Order | None:
+        """The cached order if it is still exact, checked without a thread hop; else None.
+
+        ``shared`` as for :meth:`read_order`."""
         with self._lock:
             if order_id not in self._entries:
                 return None
@@ -121,12 +145,12 @@ class OrderCache:
                 self.generation += 1
                 self._entries.clear()
                 return None
-            generation, data = self._entries[order_id]
+            generation, kept = self._entries[order_id]
             if generation != self.generation:
                 return None
             self._entries.move_to_end(order_id)
             self.hits += 1
-        return m.Order.model_validate(data)
+        return kept if shared else clone(kept)
 
     def _probe_version(self) -> int:
         if self._probe is None:
@@ -148,11 +172,9 @@ class OrderCache:
                 self._probe.close()
                 self._probe = None
 
-    def _check(self, conn: Connection) -> int:
-        """Start the snapshot; the generation it belongs to."""
-        info = conn.connection.info
-        driver = conn.connection.driver_connection
-        assert driver is not None
+    def _check(self, driver: Any, info: dict[str, Any]) -> int:
+        """Start the snapshot on ``driver`` (a DBAPI connection whose per-connection state is
+        ``info``); the generation it belongs to."""
         with self._lock:
             # The probe first, then the snapshot: a commit landing between the two is in the
             # snapshot but not in the probe's value, so the probe's next check still sees it
@@ -167,7 +189,6 @@ class OrderCache:
                 self._entries.clear()
             # Under the lock: the order of checks is the order of snapshots (see module notes).
             version = driver.execute("PRAGMA data_version").fetchone()[0]
-            info[_STARTED] = True
             if info.get(_SEEN) != version:
                 info[_SEEN] = version
                 self.generation += 1

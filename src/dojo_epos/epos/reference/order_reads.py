@@ -30,7 +30,6 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Integer,
-    Row,
     Select,
     String,
     Table,
@@ -48,8 +47,9 @@ from sqlalchemy.types import TypeEngine
 from dojo_epos.contract import models as m
 from dojo_epos.contract.errors import EposError
 from dojo_epos.epos.reference import schema as s
+from dojo_epos.epos.reference.loop_reads import LoopConnection
 
-__all__ = ["NOT_COUNTED_INTENT_STATUSES", "read_order", "read_orders"]
+__all__ = ["NOT_COUNTED_INTENT_STATUSES", "ReadConnection", "read_order", "read_orders"]
 
 #: Payment-intent states after which a payment no longer counts toward ``paidAmount``.
 NOT_COUNTED_INTENT_STATUSES = frozenset({"Reversed", "Refunded", "Canceled"})
@@ -78,8 +78,10 @@ _SHAPE: dict[str, tuple[TypeEngine[Any], dict[str, str]]] = {
     "code": (String(), {"d": "code", "p": "intent_status"}),
     "percentage": (Integer(), {"d": "amount_percentage", "t": "amount_percentage"}),
 }
+#: What the read functions read through: SQLAlchemy's connection, or the loop's on SQLite.
+ReadConnection = Connection | LoopConnection
 #: One order's child lines by kind.
-_Lines = dict[str, list[Row[Any]]]
+_Lines = dict[str, list[Any]]
 
 _TABLES: dict[str, Table] = {
     "i": s.items, "u": s.sub_items, "o": s.modifiers, "d": s.discounts, "t": s.tax_lines,
@@ -110,7 +112,7 @@ _CHILDREN_OF_MANY = _children_query(
     lambda t: t.c.order_id.in_(bindparam("order_ids", expanding=True)))
 
 
-def read_order(conn: Connection, order_id: str) -> m.Order:
+def read_order(conn: ReadConnection, order_id: str) -> m.Order:
     """The order as the contract shows it; NotFound when there is no such order."""
     row = conn.execute(_ORDER, {"order_id": order_id}).first()
     if row is None:
@@ -118,7 +120,7 @@ def read_order(conn: Connection, order_id: str) -> m.Order:
     return read_orders(conn, [row])[0]
 
 
-def read_orders(conn: Connection, rows: Sequence[Row[Any]]) -> list[m.Order]:
+def read_orders(conn: ReadConnection, rows: Sequence[Any]) -> list[m.Order]:
     """Contract models for ``orders`` rows, with all their lines from one more statement."""
     if not rows:
         return []
@@ -136,23 +138,27 @@ def _money(value: int, currency: str) -> m.Money:
     return m.Money(value=value, currency_code=currency)
 
 
-def _by_position(rows: list[Row[Any]]) -> list[Row[Any]]:
+def _by_position(rows: list[Any]) -> list[Any]:
     return sorted(rows, key=lambda r: r.position)
 
 
-def _order_model(row: Row[Any], lines: _Lines) -> m.Order:
+def _order_model(row: Any, lines: _Lines) -> m.Order:
+    """The order from its row and lines: any rows with attribute access (SQLAlchemy's, or
+    :mod:`.loop_reads`' on SQLite). Built through validation: skipping it (models constructed
+    from the trusted rows) measured no faster, pydantic's validation of these small models being
+    as quick as building them in Python."""
     cur = row.currency
 
-    def mods(rows: list[Row[Any]]) -> list[m.Modifier]:
+    def mods(rows: list[Any]) -> list[m.Modifier]:
         return [m.Modifier(name=r.name, quantity=r.quantity, plu=r.plu,
                            amount_per_modifier=_money(r.amount, cur))
                 for r in _by_position(rows)]
 
-    item_mods: dict[int, list[Row[Any]]] = defaultdict(list)
-    sub_mods: dict[int, list[Row[Any]]] = defaultdict(list)
+    item_mods: dict[int, list[Any]] = defaultdict(list)
+    sub_mods: dict[int, list[Any]] = defaultdict(list)
     for r in lines["o"]:
         (sub_mods[r.sub_item_id] if r.sub_item_id is not None else item_mods[r.item_id]).append(r)
-    subs_of: dict[int, list[Row[Any]]] = defaultdict(list)
+    subs_of: dict[int, list[Any]] = defaultdict(list)
     for r in _by_position(lines["u"]):
         subs_of[r.item_id].append(r)
     items = [

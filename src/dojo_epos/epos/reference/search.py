@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dojo_epos.contract import models as m
 from dojo_epos.epos.reference import schema as s
 from dojo_epos.epos.reference.cursors import PagedQuery, fetch_page
-from dojo_epos.epos.reference.order_reads import read_orders
+from dojo_epos.epos.reference.order_reads import ReadConnection, read_orders
 
 __all__ = ["list_areas", "read_orders_page", "search_orders", "search_tables"]
 
@@ -61,7 +61,7 @@ def _orders_query(shape: tuple[bool, ...]) -> PagedQuery:
 
 
 def read_orders_page(
-    conn: Connection, req: m.SearchOrdersRequest, *, area_id: str | None = None
+    conn: ReadConnection, req: m.SearchOrdersRequest, *, area_id: str | None = None
 ) -> m.PagedOrdersResponse:
     """A page of orders matching ``req``'s filters (two statements: the page, its lines)."""
     dine_in = req.dine_in
