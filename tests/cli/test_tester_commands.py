@@ -32,7 +32,8 @@ pytestmark = pytest.mark.socket
 
 
 def env_of(servers: BackgroundServers, epos: str) -> dict[str, str]:
-    return {"DOJO_API_URL": servers.urls["platform"], "DOJO_API_KEY": KEY,
+    platform = "slow-platform" if epos == "slow" else "platform"
+    return {"DOJO_API_URL": servers.urls[platform], "DOJO_API_KEY": KEY,
             "DOJO_SOFTWARE_HOUSE_ID": HOUSES[epos], "COLUMNS": "200"}
 
 
@@ -43,12 +44,19 @@ def dojo_epos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def platform_and_eposes(folder: Path) -> BackgroundServers:
-    """The local platform and the three EPOSes (``with`` it to run them)."""
+    """The local platform and the three EPOSes (``with`` it to run them).
+
+    The slow EPOS is registered with a platform of its own whose call time-out is short (1 s; it
+    answers after 3 s), so the time-out tests wait 1 s a call, while the other EPOSes keep a time-out
+    (4 s) that a busy machine's Certification runs stay well within.
+    """
     async def setup(stack: AsyncExitStack) -> dict[str, str]:
+        (folder / "slow").mkdir(exist_ok=True)
         return {"platform": await serve_platform(stack, folder, call_timeout=4.0),
+                "slow-platform": await serve_platform(stack, folder / "slow", call_timeout=1.0),
                 "reference": await serve_reference(stack, folder, username=USER, password=PASSWORD),
                 "partial": await serve(stack, rest_app(OrderBook())),
-                "slow": await serve(stack, rest_app(OrderBook(Defect.SLOW, slow_seconds=6.0)))}
+                "slow": await serve(stack, rest_app(OrderBook(Defect.SLOW, slow_seconds=3.0)))}
 
     return BackgroundServers(setup)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,13 +24,24 @@ def pounds(text: str) -> list[int]:
     return [int(a) * 100 + int(b) for a, b in re.findall(r"£(\d+)\.(\d\d)", text)]
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database seeded once by ``dojo-epos epos seed`` (a process of its own, as staff run it)."""
+    folder = tmp_path_factory.mktemp("till-seed")
+    url = f"sqlite:///{folder / 'epos.sqlite3'}"
+    done = subprocess.run([DOJO_EPOS, "epos", "seed", "--db", url], env=clean_env(),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'epos.sqlite3'}"
-    seeded = subprocess.run([DOJO_EPOS, "epos", "seed", "--db", url], env=clean_env(),
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert seeded.returncode == 0, seeded.stderr
-    return url
+def db(seeded: Path, tmp_path: Path) -> str:
+    """A fresh copy of the seeded database for each test (the seed process exited, so the file
+    is whole: no WAL left beside it)."""
+    for path in seeded.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    return f"sqlite:///{tmp_path / 'epos.sqlite3'}"
 
 
 def test_menu_lists_every_dish_and_modifier_in_pounds() -> None:
@@ -72,17 +84,21 @@ def test_list_hides_paid_orders_unless_all_and_says_when_none(db: str) -> None:
     assert "no open orders on table T9" in till(db, "list", "--table", "T9").stdout
 
 
-@pytest.mark.parametrize(("typed", "named", "closest"), [
+#: (typed, how it is named, the closest entry offered): a typo, a name in lower case with a
+#: quantity, and an unknown modifier. One database for the three, listed before and after.
+UNKNOWN_NAMES = [
     ("MN-BRUG", "unknown PLU 'MN-BRUG'", "MN-BURG (Dry-aged beef burger)"),
     ("burger*2", "unknown PLU 'BURGER'", "MN-BURG"),
     ("MN-BURG+MOD-CHESE", "unknown modifier 'MOD-CHESE'", "MOD-CHEESE (Extra cheese)"),
-])
-def test_an_unknown_name_is_named_with_the_closest_entries(db: str, typed: str, named: str,
-                                                           closest: str) -> None:
+]
+
+
+def test_an_unknown_name_is_named_with_the_closest_entries(db: str) -> None:
     before = till(db, "list", "--all").stdout
-    refused = till(db, "open", "T3", typed)
-    assert refused.returncode == 2
-    assert named in refused.stderr and closest in refused.stderr
+    for typed, named, closest in UNKNOWN_NAMES:
+        refused = till(db, "open", "T3", typed)
+        assert refused.returncode == 2, typed
+        assert named in refused.stderr and closest in refused.stderr, (typed, refused.stderr)
     assert till(db, "list", "--all").stdout == before  # nothing was opened
 
 

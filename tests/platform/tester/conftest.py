@@ -62,6 +62,20 @@ class Rig:
         return api_result
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.rig_variants(drop=("ws-nats",))``: leave those transport-bus variants of a
+    ``make_rig`` test out (deselected, as ``-m`` would), where another test covers that path."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("rig_variants")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        variant = f"{params.get('make_rig')}-{params.get('bus_kind')}"
+        (dropped if marker is not None and variant in marker.kwargs["drop"] else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 async def reference(tmp_path: Any) -> AsyncIterator[ReferenceEpos]:
     epos = await open_reference(f"sqlite:///{tmp_path / 'epos.sqlite3'}")

@@ -147,6 +147,12 @@ async def test_the_webhook_flow_refuses_a_url_dojo_would_refuse(
     assert _failed_step(result) == "Check the url parameter"
 
 
+#: Certification over the WebSocket on NATS runs in test_flows (every flow against the reference
+#: EPOS, Refunds among its sections); here the ws-nats runs of it bought no further coverage.
+WS_NATS_ELSEWHERE = pytest.mark.rig_variants(drop=("ws-nats",))
+
+
+@WS_NATS_ELSEWHERE
 async def test_certification_refunds_a_card_payment_for_pay_at_table(
         make_rig: RigFactory, reference: ReferenceEpos) -> None:
     rig = await make_rig(reference)
@@ -172,6 +178,7 @@ def _section_failure(result: FlowResult) -> str:
 
 
 @pytest.mark.socket
+@WS_NATS_ELSEWHERE
 async def test_certification_runs_webhooks_when_a_url_is_given(
         make_rig: RigFactory, reference: ReferenceEpos, hook: Hook) -> None:
     """A verifying receiver passes; the verdict names the section's SUCCESS."""
@@ -187,6 +194,9 @@ async def test_certification_runs_webhooks_when_a_url_is_given(
 
 
 @pytest.mark.socket
+# The receiver's check is the platform POSTing to it over HTTP, the same whatever the EPOS's
+# transport; the Webhooks section over the WebSocket runs in the test above (ws-memory).
+@pytest.mark.rig_variants(drop=("ws-memory", "ws-nats"))
 async def test_certification_fails_a_receiver_that_does_not_verify(
         make_rig: RigFactory, reference: ReferenceEpos, hook: Hook) -> None:
     """Pay at Table is not certified, and the failed step is the forged delivery's."""
