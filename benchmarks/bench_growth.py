@@ -57,7 +57,9 @@ class Draws(random.Random):
         self._drawn: set[int] = set()
 
     def distinct(self, n: int) -> int:
-        """A random number below ``n`` not drawn before (``n`` must exceed the draws so far)."""
+        """A random number below ``n`` not drawn before (once all ``n`` are drawn, anew)."""
+        if len(self._drawn) >= n:
+            self._drawn.clear()
         while (k := self.randrange(n)) in self._drawn:
             pass
         self._drawn.add(k)
