@@ -5,19 +5,29 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: help demo test lint style types bench reliability clean chromium newman postman onefile
+.PHONY: help demo test lint style types bench reliability clean chromium wrk newman postman onefile
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-# Browser tests drive Debian's chromium (never a downloaded browser); install it when missing
-# and we may (root, apt available). Without it the browser tests skip, saying why.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages some targets want: installed when missing and we may (root, apt available);
+# otherwise $(2) is said and the target goes on without it. $(call apt_tool,COMMAND,WITHOUT IT,WHY)
+define apt_tool
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not installed: browser tests will skip"; fi; }
+	    echo "installing Debian's $(1) $(3)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "$(1) not installed: $(2)"; fi; }
+endef
+
+# Browser tests drive Debian's chromium (never a downloaded browser); without it they skip, saying why.
+chromium:
+	$(call apt_tool,chromium,browser tests will skip,for the browser tests)
+
+# The HTTP benchmarks use wrk (a C load generator that leaves the cores to the servers) when it is
+# installed; without it they fall back to our own.
+wrk:
+	$(call apt_tool,wrk,the HTTP benchmarks use the Python load generator,for the HTTP benchmarks)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +71,7 @@ style: lint
 types: $(STAMP) ## mypy --strict on src
 	$(BIN)/mypy src
 
-bench: $(STAMP) ## benchmarks, as ratios against bare baselines
+bench: $(STAMP) wrk ## benchmarks, as ratios against bare baselines
 	$(BIN)/python -m benchmarks
 
 reliability: $(STAMP) ## fuzzing, faults and the payment storm

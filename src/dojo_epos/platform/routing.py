@@ -14,6 +14,10 @@ the routed request and are acted out by the holder on its socket.
 * a bus that is down fails the call at once with :class:`~.bus.BusUnavailable`, unless the socket
   is local, which needs no bus.
 
+Other parts of the platform can serve a subject of their own for each scope held here
+(:meth:`Router.serve_held`): the tester starts a flow on the worker holding the socket that way, so
+every call of the flow is made on the local socket.
+
 A newer socket for a scope *claims* it (``dojo-epos.claim.<token>``): the worker holding an older
 one closes it with 4000, as the gateway does within one process. The dashboard's socket list is a
 scatter-gather on ``dojo-epos.sockets``, answered by every worker.
@@ -27,7 +31,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -46,7 +50,7 @@ from dojo_epos.platform.gateway import (
     NotConnected,
 )
 
-__all__ = ["Router", "new_worker_id", "scope_subject"]
+__all__ = ["HeldHandler", "Router", "held_subject", "new_worker_id", "scope_subject"]
 
 log = logging.getLogger("dojo_epos.platform.routing")
 
@@ -68,6 +72,15 @@ def scope_subject(scope: Scope) -> str:
 
 def _claim_subject(scope: Scope) -> str:
     return f"claim.{subject_token(str(scope))}"
+
+
+def held_subject(prefix: str, scope: Scope) -> str:
+    """The subject a :meth:`Router.serve_held` handler answers on for ``scope``."""
+    return f"{prefix}.{subject_token(str(scope))}"
+
+
+#: A handler of :meth:`Router.serve_held`: the scope and the request's payload -> the answer.
+HeldHandler = Callable[[Scope, bytes], Awaitable[bytes]]
 
 
 @dataclass
@@ -94,6 +107,7 @@ class Router:
         self._held: dict[Scope, _Held] = {}
         self._subscriptions: list[Subscription] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._held_handlers: dict[str, HeldHandler] = {}
         self._started = False
         gateway.on_attach = self._attached
         gateway.on_detach = self._detached
@@ -110,6 +124,11 @@ class Router:
         except BaseException:
             self._started = False
             raise
+
+    def serve_held(self, prefix: str, handler: HeldHandler) -> None:
+        """Answer requests on ``<prefix>.<scope token>`` for every scope whose socket this worker
+        holds, for as long as it holds it (set before any socket is taken)."""
+        self._held_handlers[prefix] = handler
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -228,6 +247,9 @@ class Router:
         try:
             held.subscriptions.append(await self.bus.serve(scope_subject(scope), serve))
             held.subscriptions.append(await self.bus.subscribe(_claim_subject(scope), claimed))
+            for prefix, handler in self._held_handlers.items():
+                held.subscriptions.append(
+                    await self.bus.serve(held_subject(prefix, scope), _bound(handler, scope)))
         except BusUnavailable:
             for sub in held.subscriptions:
                 await sub.stop()
@@ -307,6 +329,12 @@ class Router:
             "workers": sorted(str(s.get("worker")) for s in found),
             "partial": partial,
         }
+
+
+def _bound(handler: HeldHandler, scope: Scope) -> Callable[[bytes], Awaitable[bytes]]:
+    async def serve(payload: bytes) -> bytes:
+        return await handler(scope, payload)
+    return serve
 
 
 def _encode(data: dict[str, Any]) -> bytes:

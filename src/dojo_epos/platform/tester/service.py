@@ -5,7 +5,11 @@ memory while it runs (cheap live updates) and is written to the platform store w
 when it ends, so results survive a restart. A run found IN_PROGRESS in the store with no task behind
 it was cut short by a restart; it is reported as FAILURE, saying so, rather than left running forever.
 
-With several workers, the worker running a flow serves its live snapshot on the bus
+With several workers, a flow is started on the worker holding the scope's EPOS socket when another
+worker holds it (``dojo-epos.flowstart.<token>``, served by the holder through the router): every
+call of the run is then made on the local socket, with no bus hop, and the socket flows (Reconnect,
+Keepalive, Replaced socket) see the socket they judge. The worker running a flow serves its live
+snapshot on the bus
 (``dojo-epos.flow.<token>``): another worker asked for it gets the snapshot from there, and only when
 no worker answers (NATS's "no responders") is the run taken as cut short.
 """
@@ -26,11 +30,12 @@ from dojo_epos.contract.errors import ErrorType
 from dojo_epos.contract.models import RequestHeaders
 from dojo_epos.contract.tester_models import FlowDescription, FlowResult, Status, StepResult
 from dojo_epos.platform.accounts import Scope
-from dojo_epos.platform.bus import Bus, BusError, MemoryBus, Subscription, subject_token
+from dojo_epos.platform.bus import Bus, BusError, MemoryBus, NoResponders, Subscription, subject_token
 from dojo_epos.platform.invoke import Invoker
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.payments import Payments
 from dojo_epos.platform.registry import Registry
+from dojo_epos.platform.routing import held_subject
 from dojo_epos.platform.store import Store
 
 from .engine import FlowRun, run_flow
@@ -44,6 +49,10 @@ from .transport import TRANSPORT_PARAM, choose_transport, parse_transport
 __all__ = ["FlowRequestError", "PlatformFlowInvoker", "TesterService"]
 
 log = logging.getLogger("dojo_epos.tester")
+
+FLOW_START = "flowstart"
+#: Seconds to wait for the worker holding the socket to start a forwarded flow.
+FORWARD_TIMEOUT = 5.0
 
 class FlowRequestError(Exception):
     """A run request the tester refuses (unknown flow, missing or bad params)."""
@@ -98,6 +107,7 @@ class TesterService:
         self._served: dict[tuple[Scope, str], Subscription] = {}
         self._live: dict[tuple[Scope, str], FlowResult] = {}
         self._tasks: dict[tuple[Scope, str], asyncio.Task[FlowResult]] = {}
+        invoker.router.serve_held(FLOW_START, self._serve_start)
 
     @staticmethod
     def descriptions() -> list[FlowDescription]:
@@ -143,9 +153,15 @@ class TesterService:
         key_holder["key"] = (scope, run.flow_id)
         return run
 
-    async def start(self, scope: Scope, flow: str, params: Mapping[str, Any] | None) -> str:
-        """Start a flow in the background; returns its id at once."""
+    async def start(self, scope: Scope, flow: str, params: Mapping[str, Any] | None, *,
+                    forwarded: bool = False) -> str:
+        """Start a flow in the background; returns its id at once. When another worker holds the
+        scope's socket the flow is started there (see the module docstring)."""
         run = self.prepare(scope, flow, params)
+        if not forwarded and not self.invoker.router.holds(scope):
+            flow_id = await self._start_at_holder(scope, flow, params)
+            if flow_id is not None:
+                return flow_id
         key = (scope, run.flow_id)
         self._live[key] = run.result
         # Served before it is stored: a worker that finds it stored IN_PROGRESS finds its owner.
@@ -154,6 +170,38 @@ class TesterService:
         task = asyncio.create_task(self._run(scope, run), name=f"flow {flow} {run.flow_id}")
         self._tasks[key] = task
         return run.flow_id
+
+    async def _start_at_holder(self, scope: Scope, flow: str,
+                               params: Mapping[str, Any] | None) -> str | None:
+        """Start the flow on the worker holding the scope's socket: its id, or None to run it here
+        (no worker holds a socket for the scope, or the bus could not carry the request)."""
+        payload = json.dumps({"flow": flow, "params": dict(params or {})}).encode()
+        try:
+            if not self.bus.connected:
+                await self.bus.start()  # joined lazily when the platform was not started
+            raw = await self.bus.request(held_subject(FLOW_START, scope), payload, FORWARD_TIMEOUT)
+        except NoResponders:
+            return None
+        except BusError as exc:
+            log.warning("flow %s: could not start it on the worker holding the socket (%s); "
+                        "running it here", flow, exc)
+            return None
+        answer = json.loads(raw)
+        if "error" in answer:
+            raise FlowRequestError(str(answer["error"]))
+        return str(answer["flowId"])
+
+    async def _serve_start(self, scope: Scope, payload: bytes) -> bytes:
+        """The holder's side of :meth:`_start_at_holder`."""
+        try:
+            request = json.loads(payload)
+            flow_id = await self.start(scope, str(request["flow"]), request.get("params"),
+                                       forwarded=True)
+        except FlowRequestError as exc:
+            return json.dumps({"error": str(exc)}).encode()
+        except (ValueError, KeyError, TypeError):
+            return json.dumps({"error": "unreadable flow start request"}).encode()
+        return json.dumps({"flowId": flow_id}).encode()
 
     async def _serve_live(self, key: tuple[Scope, str]) -> None:
         if not self.bus.connected:
