@@ -93,6 +93,7 @@ def _figures(n: int, out: dict[str, dict[str, float]]) -> list[Figure]:
 
 
 async def _platform(args: dict[str, Any]) -> None:
+    from dojo_epos.keepalive import WS_PROTOCOL
     from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
 
     n: int = args["n"]
@@ -101,7 +102,7 @@ async def _platform(args: dict[str, Any]) -> None:
                                          ping_timeout=None, call_timeout=120))
     # One socket per account: every client has a key of its own, so no handshake is throttled.
     await platform.start()
-    served = await serve_app(build_platform_app(platform=platform))
+    served = await serve_app(build_platform_app(platform=platform), ws=WS_PROTOCOL)
     gc.collect()
     before = rss_mb()
     emit({"port": served.port})

@@ -156,6 +156,7 @@ def _request(order_id: str) -> dict[str, Any]:
 
 
 async def _platform(args: dict[str, Any]) -> None:
+    from dojo_epos.keepalive import WS_PROTOCOL
     from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
     from dojo_epos.platform.accounts import Environment, Scope, fingerprint
 
@@ -164,7 +165,7 @@ async def _platform(args: dict[str, Any]) -> None:
     await platform.start()
     scope = Scope(Environment.SANDBOX, fingerprint(KEY), SOFTWARE_HOUSE)
     await platform.store.replace_registration(scope, "ws", [("GetOrderById", "v1")])
-    served = await serve_app(build_platform_app(platform=platform))
+    served = await serve_app(build_platform_app(platform=platform), ws=WS_PROTOCOL)
     emit({"port": served.port})
     previous = None
     params = _request(args["order_id"])

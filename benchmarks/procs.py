@@ -154,8 +154,13 @@ class Served:
             await asyncio.wait_for(self.task, 10)
 
 
-async def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "off") -> Served:
-    """Start uvicorn (one worker, no access log) for ``app`` on 127.0.0.1 and a free port."""
+async def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "off",
+                    keep_alive: float = 5.0, ws: Any = "auto") -> Served:
+    """Start uvicorn (one worker, no access log) for ``app`` on 127.0.0.1 and a free port.
+
+    ``keep_alive`` is uvicorn's idle keep-alive timeout in seconds; ``ws`` is uvicorn's WebSocket
+    protocol: the platform's children pass :data:`dojo_epos.keepalive.WS_PROTOCOL`, the protocol
+    every way of serving the platform uses."""
     import uvicorn
 
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
@@ -164,7 +169,8 @@ async def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "off")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan,
-                            ws_ping_interval=None, ws_ping_timeout=None, backlog=4096)
+                            ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
+                            timeout_keep_alive=keep_alive, ws=ws)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:

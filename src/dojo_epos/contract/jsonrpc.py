@@ -31,7 +31,9 @@ Usage::
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ __all__ = [
     "Result",
     "encode",
     "loads_strict",
+    "new_request_id",
     "valid_id",
 ]
 
@@ -110,9 +113,14 @@ class InvalidFrame:
 Event = Request | Result | ErrorReply | InvalidFrame
 
 
+# Built once: ``json.dumps`` with any keyword builds a new encoder per call (every request the
+# platform sends goes through here).
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode(message: dict[str, Any]) -> str:
     """Compact JSON text, as sent on the wire (always encodable as UTF-8)."""
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = _COMPACT_ENCODER.encode(message)
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -155,12 +163,33 @@ def valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
+_ID_PREFIX = str(uuid.uuid4())[:24]
+_id_counter = itertools.count()
+
+
+def _new_id_prefix() -> None:
+    global _ID_PREFIX, _id_counter
+    _ID_PREFIX, _id_counter = str(uuid.uuid4())[:24], itertools.count()
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)  # forked workers must not repeat the parent's
+
+
+def new_request_id() -> str:
+    """A request id in the shape of a random (version 4) UUID, cheaper: this process's random
+    UUID's first 20 hex digits, then a count in the last 12 (which a version 4 UUID leaves
+    random). Unique within the process, and across processes as random UUIDs are;
+    ``uuid.uuid4()`` per request was 3% of the platform's time with 32 calls in flight
+    (WebSocket benchmark profile)."""
+    return f"{_ID_PREFIX}{next(_id_counter):012x}"
+
+
 @dataclass
 class Peer:
     """One end of a JSON-RPC conversation: parses incoming text and builds outgoing text."""
 
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    new_id: Callable[[], str] = new_request_id
     _pending: dict[Id, str] = field(default_factory=dict, init=False, repr=False)
     _events: list[Event] = field(default_factory=list, init=False, repr=False)
     _outgoing: list[str] = field(default_factory=list, init=False, repr=False)
@@ -322,6 +351,10 @@ class Peer:
             return False
         self.send_error(frame.id, frame.method, frame.error)
         return True
+
+    def has_data_to_send(self) -> bool:
+        """Whether frames are queued (what :meth:`data_to_send` would return is not empty)."""
+        return bool(self._outgoing)
 
     def data_to_send(self) -> list[str]:
         """Frames queued since the last call, in order; send each as one text frame."""

@@ -40,6 +40,7 @@ from typing import Any, Literal
 from websockets.asyncio.client import connect as ws_connect
 
 from dojo_epos.contract.jsonrpc import DEFAULT_MAX_FRAME_BYTES
+from dojo_epos.epos.batching import BatchingConnection
 from dojo_epos.epos.connection_state import (
     AUTH_REFUSED,
     ConnectionEvent,
@@ -51,6 +52,7 @@ from dojo_epos.epos.connection_state import (
 )
 from dojo_epos.epos.handler import EposHandler
 from dojo_epos.epos.session import Connection, ConnectorStats, Session, close_quietly
+from dojo_epos.lean_async import Signal
 from dojo_epos.settings import mask_secret
 
 __all__ = [
@@ -71,55 +73,6 @@ log = logging.getLogger("dojo_epos.epos.connector")
 
 #: Opens one connection (the handshake included); raising means the attempt failed.
 ConnectionFactory = Callable[[], Awaitable[Connection]]
-
-
-class _Signal:
-    """The part of :class:`asyncio.Event` the connector uses, lighter: no waiter deque until
-    something waits, and :meth:`waiter` hands out a bare future where waiting on an Event needs
-    a task of its own. An Event allocates its deque up front (760 bytes, two per connector) and
-    the stop task lived as long as the socket: the memory benchmark's 10,000 sockets paid both.
-    """
-
-    __slots__ = ("_is_set", "_waiters")
-
-    def __init__(self) -> None:
-        self._is_set = False
-        self._waiters: set[asyncio.Future[None]] | None = None
-
-    def is_set(self) -> bool:
-        return self._is_set
-
-    def set(self) -> None:
-        if self._is_set:
-            return
-        self._is_set = True
-        waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def clear(self) -> None:
-        self._is_set = False
-
-    def waiter(self) -> asyncio.Future[None]:
-        """A future done once the signal is set (cancel it to stop waiting)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self._is_set:
-            waiter.set_result(None)
-            return waiter
-        if self._waiters is None:
-            self._waiters = set()
-        self._waiters.add(waiter)
-        waiter.add_done_callback(self._forget)
-        return waiter
-
-    def _forget(self, waiter: asyncio.Future[None]) -> None:
-        if self._waiters is not None:
-            self._waiters.discard(waiter)
-
-    async def wait(self) -> None:
-        if not self._is_set:
-            await self.waiter()
 
 
 class Connector:
@@ -205,11 +158,13 @@ class Connector:
                 max_size=max_frame_bytes * 16,
                 # No permessage-deflate unless asked for: see the module notes.
                 compression=compression,
+                # Replies ready together go out in one write (epos/batching.py).
+                create_connection=BatchingConnection,
             )
 
         self._connect: ConnectionFactory = connect or default_connect
-        self._stop = _Signal()
-        self._done = _Signal()
+        self._stop = Signal()
+        self._done = Signal()
         self._running = False
         self._events = EventStream()
         self._attempt = 0

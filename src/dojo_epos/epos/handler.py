@@ -229,7 +229,8 @@ def event_row(capability: Capability, raw_params: Mapping[str, Any] | None) -> C
 def parse_params(capability: Capability, raw: Mapping[str, Any] | None) -> BaseModel:
     """Validate raw wire params into the capability's model; InvalidRequest names the field."""
     try:
-        return capability.params.model_validate(dict(raw) if raw is not None else {})
+        data = raw if isinstance(raw, dict) else dict(raw) if raw is not None else {}
+        return capability.params.model_validate(data)
     except ValidationError as exc:
         raise invalid_request_from(exc) from None
 

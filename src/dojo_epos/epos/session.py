@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from dojo_epos.contract.capabilities import UnknownCapability, by_rpc_method
 from dojo_epos.contract.errors import EposError, ErrorType, new_trace_id
 from dojo_epos.contract.jsonrpc import InvalidFrame, Peer, Request
+from dojo_epos.epos.batching import BatchingConnection
 from dojo_epos.epos.connection_state import CLOSE_REPLACED, Problem
 from dojo_epos.epos.handler import EposHandler, call_handler_json
 
@@ -67,6 +68,8 @@ class Session:
         self.slots = asyncio.Semaphore(max_concurrency)
         self.tasks: set[asyncio.Task[None]] = set()
         self.write_lock = asyncio.Lock()
+        #: An answer is waiting a turn of the loop to write its reply with the others ready.
+        self.flush_waiting = False
 
     async def read_loop(self) -> tuple[Problem, str]:
         stats = self.stats
@@ -95,7 +98,8 @@ class Session:
                 else:  # the EPOS sends no requests, so a reply can only be stray
                     stats.invalid_frames += 1
                     log.warning("unexpected reply frame (id %r) ignored", event.id)
-            await self.flush()
+            if self.peer.has_data_to_send():  # an error answered here; results go from answer()
+                await self.flush()
 
     async def start(self, request: Request) -> None:
         try:
@@ -128,16 +132,29 @@ class Session:
             self.peer.send_result_json(request.id, request.method, result)
         finally:
             self.slots.release()
+        if self.flush_waiting:
+            return  # the answer waiting below writes this reply with its own
+        if len(self.tasks) > 1:
+            # Other answers may be ready in this turn of the loop: let them queue theirs, then
+            # write them all at once (one system call for the lot: see epos/batching.py).
+            self.flush_waiting = True
+            try:
+                await asyncio.sleep(0)
+            finally:
+                self.flush_waiting = False
         await self.flush()
 
     async def flush(self) -> None:
         async with self.write_lock:
-            for text in self.peer.data_to_send():
-                try:
-                    await self.conn.send(text)
-                except Exception as exc:  # the reader sees the close and ends the session
-                    log.debug("reply not sent, socket gone: %s", exc)
+            texts = self.peer.data_to_send()
+            try:
+                if len(texts) > 1 and isinstance(self.conn, BatchingConnection):
+                    await self.conn.send_texts(texts)
                     return
+                for text in texts:
+                    await self.conn.send(text)
+            except Exception as exc:  # the reader sees the close and ends the session
+                log.debug("reply not sent, socket gone: %s", exc)
 
     async def drain(self, grace_period: float) -> None:
         """Wait up to ``grace_period`` for in-flight requests; cancel what remains."""

@@ -28,7 +28,15 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["GuardedBackend", "RefusedAddress", "guarded_transport", "literal_address", "refused_host"]
+__all__ = ["IDLE_EXPIRY", "GuardedBackend", "RefusedAddress", "guarded_transport", "literal_address",
+           "refused_host"]
+
+#: Seconds an idle kept-alive connection to an EPOS is reused for (httpx's default is 5). Servers
+#: close idle connections on their own clock (gunicorn after 2 s, uvicorn and Node after 5): a call
+#: sent on a connection the server is closing fails with "Server disconnected without sending a
+#: response", and a flow step would fail for an EPOS that did nothing wrong. Below every common
+#: server's timeout, the platform lets go first.
+IDLE_EXPIRY = 1.0
 
 #: Host names of cloud metadata services, refused whatever they resolve to.
 METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
@@ -140,7 +148,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 def guarded_transport(resolve: Resolver | None = None) -> httpx.AsyncHTTPTransport:
     """httpx's own transport, connecting through :class:`GuardedBackend`."""
-    transport = httpx.AsyncHTTPTransport()
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=IDLE_EXPIRY))
     # httpx exposes no network_backend option; its pool keeps the backend here (checked by
     # tests/platform/test_egress.py, which fails if a new httpx moves it).
     pool = transport._pool

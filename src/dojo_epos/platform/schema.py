@@ -20,13 +20,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     inspect,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 __all__ = [
-    "add_missing_columns", "calls", "faults", "flow_results", "metadata", "pos_events", "registrations",
-    "scope_columns",
+    "add_missing_columns", "calls", "faults", "flow_result_upsert", "flow_results", "metadata",
+    "pos_events", "registrations", "scope_columns",
 ]
 
 metadata = MetaData()
@@ -89,6 +92,16 @@ flow_results = Table(
     Column("result", JSON, nullable=False),
     Column("updated_at", String(40), nullable=False),
 )
+
+def flow_result_upsert(dialect: str) -> Any:
+    """The upsert of a flow's result for the engine's dialect (SQLite or PostgreSQL), to run with
+    the row's values as parameters: by flow id, replacing only a row of the same scope."""
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(flow_results)
+    same_scope = [flow_results.c[c.name] == upsert.excluded[c.name] for c in scope_columns()]
+    return upsert.on_conflict_do_update(
+        index_elements=[flow_results.c.flow_id], where=and_(*same_scope),
+        set_={"result": upsert.excluded.result, "updated_at": upsert.excluded.updated_at})
+
 
 #: Faults on demand (:mod:`.faultstore`): shared by every worker on the database. ``remaining`` is
 #: how many times the fault still fires (NULL: every time until cleared), counted down atomically.

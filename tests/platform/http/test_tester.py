@@ -9,6 +9,7 @@ import pytest
 
 from dojo_epos.contract.tester_models import FlowResult, Status
 from dojo_epos.platform import Platform, PlatformSettings, build_platform_app
+from dojo_epos.platform.bus import BusTimeout
 from dojo_epos.platform.tester.flows import FLOWS
 from tests.platform.conftest import OTHER_SANDBOX_KEY, auth_headers, scope_of
 from tests.specs import needs_specs, tester_spec, validate
@@ -152,5 +153,30 @@ async def test_a_run_cut_short_by_a_restart_is_reported_as_interrupted(
         assert result is not None
         assert result.status is Status.FAILURE
         assert result.steps[-1].name == "Flow interrupted"
+    finally:
+        await second.close()
+
+
+async def test_a_run_whose_worker_answers_late_is_not_taken_as_interrupted(
+    settings: PlatformSettings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot asked of the worker running a flow that times out (a busy worker) leaves the run
+    in progress: only "no responders" says no worker runs it."""
+    first = Platform(settings)
+    run = first.tester.prepare(scope_of(), "List Areas", {})
+    await first.store.save_flow_result(scope_of(), run.flow_id, run.result.to_wire())
+    await first.close()
+    second = Platform(settings)
+
+    async def late(subject: str, payload: bytes, timeout: float) -> bytes:
+        raise BusTimeout(f"no reply on {subject} within {timeout:g} s")
+
+    try:
+        await second.start()
+        monkeypatch.setattr(second.tester.bus, "request", late)
+        result = await second.tester.result(scope_of(), run.flow_id)
+        assert result is not None and result.status is Status.IN_PROGRESS
+        stored = await second.store.get_flow_result(scope_of(), run.flow_id)
+        assert stored is not None and stored["status"] == Status.IN_PROGRESS.value
     finally:
         await second.close()

@@ -17,11 +17,12 @@ import logging
 
 from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
 
 from dojo_epos.keepalive import KEEPALIVE_EXTENSION
 from dojo_epos.platform.accounts import AuthFailure, KeyPolicy
-from dojo_epos.platform.gateway import Gateway, Keepalive
+from dojo_epos.platform.gateway import EposSession, Gateway, Keepalive
 from dojo_epos.platform.socket_faults import SocketFaults
 
 __all__ = ["StarletteSocket", "socket_route"]
@@ -82,21 +83,30 @@ def socket_route(gateway: Gateway, keys: KeyPolicy, path: str = "/epos",
         client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else ""
         conn = await gateway.attach(StarletteSocket(websocket), caller, client, keepalive)
         try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                data = message.get("text")
-                if data is None:
-                    data = message.get("bytes") or b""
-                try:
-                    await conn.handle_frame(data)
-                except Exception:  # a reply we cannot send means the socket is going away
-                    log.warning("%s: could not answer a frame", scope, exc_info=True)
+            while await _feed(conn, await websocket.receive()):
+                pass
         finally:
             gateway.detach(conn)
 
     return WebSocketRoute(path, endpoint)
+
+
+async def _feed(conn: EposSession, message: Message) -> bool:
+    """Hand one received message to the session; False once the socket is gone.
+
+    A function of its own so that the frame is let go once handled: the endpoint's loop held the
+    last frame in its locals while it waited for the next one, and an idle socket kept its last
+    reply (an order, 1.3 KB) for good (tracemalloc on the sockets benchmark)."""
+    if message["type"] == "websocket.disconnect":
+        return False
+    data = message.get("text")
+    if data is None:
+        data = message.get("bytes") or b""
+    try:
+        await conn.handle_frame(data)
+    except Exception:  # a reply we cannot send means the socket is going away
+        log.warning("%s: could not answer a frame", conn.scope, exc_info=True)
+    return True
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:

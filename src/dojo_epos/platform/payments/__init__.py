@@ -45,11 +45,14 @@ class Payments:
         self.fanout.add(sink)
 
     async def drain(self) -> None:
-        """Wait for every event sent so far, on every channel (webhook retries included)."""
+        """Wait for every intent handed in so far to be recorded, and every event sent so far,
+        on every channel (webhook retries included)."""
+        await self.intents.drain()
         await self.fanout.drain()
 
     async def start(self) -> None:
         await self.store.start()
 
     async def close(self) -> None:
+        await self.intents.drain()  # the payments taken are recorded before the store closes
         await self.deliverer.close()

@@ -127,14 +127,29 @@ class Deliverer:
 
     async def publish_events(self, scope: Scope, events: Sequence[m.Event]) -> None:
         """Start delivering each of ``events`` to each subscription wanting its type (the
-        subscriptions read once)."""
-        subscriptions = await self.subscriptions.all_of(scope)
+        subscriptions read once, in the background too: the read cost a database round trip
+        inside every call that records a payment; benchmarks/bench_flows.py)."""
+        task = asyncio.create_task(self._fan_out(scope, list(events)),
+                                   name=f"webhooks {events[0].id}" if events else "webhooks")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fan_out(self, scope: Scope, events: list[m.Event]) -> list[Attempt]:
+        """One delivery task per event and subscription wanting it, in order (:meth:`drain`
+        waits for them: they are in ``_tasks`` before this one ends)."""
+        try:
+            subscriptions = await self.subscriptions.all_of(scope)
+        except Exception:
+            log.exception("%s: subscriptions unreadable; events %s not delivered", scope,
+                          ", ".join(e.id for e in events))
+            return []
         for event in events:
             for subscription in [s for s in subscriptions if event.event.value in s.events]:
                 task = asyncio.create_task(self.deliver(scope, subscription, event),
                                            name=f"webhook {event.id} to {subscription.id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+        return []
 
     async def deliver(self, scope: Scope, subscription: p.Subscription, event: m.Event, *,
                       retry: bool = True, forged: bool = False) -> list[Attempt]:

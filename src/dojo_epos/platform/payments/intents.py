@@ -11,10 +11,12 @@ with 400), and each change of status publishes ``payment_intent.status_updated``
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -40,6 +42,8 @@ from .rules import (
 from .store import DuplicateKey, OperationRow, PaymentStore, StaleIntent
 
 __all__ = ["DAY", "PaymentIntents", "Publisher"]
+
+log = logging.getLogger("dojo_epos.platform.payments")
 
 #: Seconds from capture to settlement, by default (a daily batch).
 DAY = 86_400.0
@@ -100,6 +104,52 @@ class PaymentIntents:
         self.publisher = publisher
         self.settle_after = settle_after
         self.clock = clock
+        #: The latest background recording of each scope (see :meth:`record_later`).
+        self._recording: dict[Scope, asyncio.Task[None]] = {}
+
+    # -- recording in the background ----------------------------------------------------------
+
+    def record_later(self, scope: Scope, payments: Sequence[dict[str, Any]]) -> None:
+        """:meth:`record_payment` of each of ``payments`` (its keyword arguments) in the
+        background, after the scope's earlier ones (so a repeat finds the first).
+
+        The call that took the payment returns without waiting for the write (it cost a database
+        transaction inside every payment call; benchmarks/bench_flows.py). Every read or change
+        of the scope's intents through this service waits for it first (:meth:`settled`), so a
+        caller on this worker never misses one; another worker may, for the few milliseconds the
+        write takes. A failed write is logged, as it was when the call waited for it.
+        """
+        previous = self._recording.get(scope)
+        task = asyncio.create_task(self._record_after(previous, scope, list(payments)),
+                                   name=f"payment intents of {scope}")
+        self._recording[scope] = task
+        task.add_done_callback(lambda done: self._recorded(scope, done))
+
+    async def _record_after(self, previous: asyncio.Task[None] | None, scope: Scope,
+                            payments: list[dict[str, Any]]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        for payment in payments:
+            try:
+                await self.record_payment(scope, **payment)
+            except Exception:  # the EPOS took the payment; the intent's failure is only logged
+                log.exception("%s: the intent of payment %s was not recorded", scope,
+                              payment.get("intent_id"))
+
+    def _recorded(self, scope: Scope, task: asyncio.Task[None]) -> None:
+        if self._recording.get(scope) is task:
+            del self._recording[scope]
+
+    async def settled(self, scope: Scope) -> None:
+        """Wait until the scope's payments handed to :meth:`record_later` are recorded."""
+        task = self._recording.get(scope)
+        if task is not None:
+            await asyncio.wait([task])  # the last one of the scope: the earlier ones are done
+
+    async def drain(self) -> None:
+        """Wait until every payment handed to :meth:`record_later` is recorded."""
+        while self._recording:
+            await asyncio.wait(list(self._recording.values()))
 
     # -- creating -----------------------------------------------------------------------------
 
@@ -133,19 +183,23 @@ class PaymentIntents:
             "refunded": 0, "order_id": order_id, "waiter_id": waiter_id, "data": data,
             "created_at": now, "updated_at": now,
             "captured_at": now if status is S.CAPTURED else None}
-        created = await self.store.insert_intent(scope, row)
+        created, stored = await self.store.insert_intent(scope, row)
         # Created: it is the row just written (reading it back cost a database round trip on every
-        # payment an EPOS records, inside the call; benchmarks/bench_flows.py). A repeat: the stored one.
-        intent = self._model(row) if created else await self.get(scope, intent_id,
-                                                                  return_canceled=True)
-        if created:
-            await self.publisher.publish_all(scope, (CREATED, STATUS_UPDATED), intent)
+        # payment an EPOS records, inside the call; benchmarks/bench_flows.py). A repeat: the stored
+        # one, read in the insert's transaction.
+        if not created:
+            if stored is None:  # the id is another account's intent
+                raise not_found("payment intent", intent_id)
+            return self._model(stored)
+        intent = self._model(row)
+        await self.publisher.publish_all(scope, (CREATED, STATUS_UPDATED), intent)
         return intent
 
     # -- reading ------------------------------------------------------------------------------
 
     async def get(self, scope: Scope, intent_id: str, *, return_canceled: bool = False
                   ) -> p.PaymentIntent:
+        await self.settled(scope)
         row = await self.store.intent(scope, intent_id)
         if row is None or (row["status"] == S.CANCELED.value and not return_canceled):
             raise not_found("payment intent", intent_id)
@@ -157,6 +211,7 @@ class PaymentIntents:
             raise PaymentProblem(400, "One or more validation errors occurred.",
                                  "give cursor.before or cursor.after, not both",
                                  {"cursor": ["Only one of before and after may be set."]})
+        await self.settled(scope)
         rows, more = await self.store.search(
             scope, statuses=[s.value for s in request.statuses or ()],
             start=_iso(request.start_date) if request.start_date else None,
@@ -174,6 +229,7 @@ class PaymentIntents:
         return paged
 
     async def get_refund(self, scope: Scope, refund_id: str) -> p.Refund:
+        await self.settled(scope)
         found = await self.store.operation_by_id(scope, refund_id, "refund")
         if found is None:
             raise not_found("refund", refund_id)
@@ -225,6 +281,7 @@ class PaymentIntents:
         decide: Callable[[dict[str, Any], IntentState], tuple[dict[str, Any], int, BaseModel]],
     ) -> dict[str, Any]:
         body_hash = _body_hash(request)
+        await self.settled(scope)
         if key is not None:
             earlier = await self.store.operation(scope, intent_id, kind, key)
             if earlier is not None:
@@ -293,6 +350,7 @@ class PaymentIntents:
 
     async def history(self, scope: Scope, intent_id: str) -> list[dict[str, str]]:
         """The intent's status changes, oldest first (shown by the dashboard and the CLI)."""
+        await self.settled(scope)
         row = await self.store.intent(scope, intent_id)
         if row is None:
             raise not_found("payment intent", intent_id)

@@ -6,7 +6,8 @@ carries. :class:`PaymentRecorder` observes the invoker (:data:`~dojo_epos.platfo
 CallObserver`) and, for each such call the EPOS accepted, creates the payment intent: the intent id
 the EPOS was given, the amount and tip, the order in ``orderDetails.externalId`` and the waiter (the
 ``waiter-id`` header) in ``metadata.waiterId``. A repeat with the same intent id (a retry, a double
-tap) finds the intent there and changes nothing.
+tap) finds the intent there and changes nothing. The intent is written in the background, so the
+call does not wait for the database (see :meth:`~.intents.PaymentIntents.record_later`).
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ class PaymentRecorder:
         except ValidationError:  # a tester sent bad input on purpose and the EPOS took it
             log.info("%s: %s accepted params that are not a payment; no intent", scope, name)
             return
-        for payment in payments:
-            tips = payment.tips_amount.value if payment.tips_amount else 0
-            await self.intents.record_payment(
-                scope, intent_id=payment.payment_intent_id, order_id=order_id,
-                amount=payment.paid_amount.value, tips=tips,
-                currency=payment.paid_amount.currency_code, waiter_id=waiter, product=product)
+        if payments:
+            self.intents.record_later(scope, [
+                {"intent_id": payment.payment_intent_id, "order_id": order_id,
+                 "amount": payment.paid_amount.value,
+                 "tips": payment.tips_amount.value if payment.tips_amount else 0,
+                 "currency": payment.paid_amount.currency_code, "waiter_id": waiter,
+                 "product": product}
+                for payment in payments])

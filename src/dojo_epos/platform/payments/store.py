@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, desc, insert, or_, select, update
+from sqlalchemy import and_, bindparam, desc, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from dojo_epos.platform.accounts import Scope
@@ -52,6 +54,7 @@ class PaymentStore:
         self.engine = store.engine
         self._started = False
         self._lock = asyncio.Lock()
+        self._insert_intent: tuple[Any, Any] | None = None
 
     async def start(self) -> None:
         if self._started:
@@ -65,15 +68,38 @@ class PaymentStore:
 
     # -- intents -----------------------------------------------------------------------------
 
-    async def insert_intent(self, scope: Scope, row: Mapping[str, Any]) -> bool:
-        """Insert an intent; False (nothing changed) when its id exists already."""
+    async def insert_intent(self, scope: Scope, row: Mapping[str, Any]
+                            ) -> tuple[bool, dict[str, Any] | None]:
+        """Insert an intent: ``(True, None)``; when its id exists already nothing changes and the
+        answer is ``(False, the stored row)`` (None when the id is another scope's).
+
+        One transaction either way, with statements built once: ``ON CONFLICT DO NOTHING``, and
+        on a conflict the stored row read on the same connection (a failed insert and a read after
+        it cost two transactions, and building the statements from the row's values cost more
+        than running them; benchmarks/bench_flows.py).
+        """
         await self.start()
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(insert(intents).values(**scope_values(scope), **row, version=1))
-        except IntegrityError:
-            return False
-        return True
+        insert_new, read_back = self._intent_statements()
+        where = {f"scope_{k}": v for k, v in scope_values(scope).items()}
+        async with self.engine.begin() as conn:
+            if (await conn.execute(insert_new, {**scope_values(scope), **row, "version": 1})
+                ).rowcount:
+                return True, None
+            found = (await conn.execute(read_back, {**where, "intent_id": row["id"]})
+                     ).mappings().first()
+        return False, None if found is None else dict(found)
+
+    def _intent_statements(self) -> tuple[Any, Any]:
+        if self._insert_intent is None:
+            make = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            self._insert_intent = (
+                make(intents).on_conflict_do_nothing(index_elements=[intents.c.id]),
+                select(intents).where(
+                    intents.c.environment == bindparam("scope_environment"),
+                    intents.c.key_fingerprint == bindparam("scope_key_fingerprint"),
+                    intents.c.software_house_id == bindparam("scope_software_house_id"),
+                    intents.c.id == bindparam("intent_id")))
+        return self._insert_intent
 
     async def intent(self, scope: Scope, intent_id: str) -> dict[str, Any] | None:
         await self.start()
