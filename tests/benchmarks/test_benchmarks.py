@@ -15,6 +15,7 @@ from benchmarks.datasets import (
     PostgresUnavailable,
     fresh_postgres,
     history_id,
+    read_through,
     seeded_sqlite,
 )
 from benchmarks.harness import Config, Figure, Report
@@ -117,6 +118,22 @@ async def test_growth_benchmark_compares_each_size_with_the_smallest(tiny: Confi
     check(figures, {f"growth.sqlite.{q}.60" for q in bench_growth.QUERIES})
     assert all(f.target is not None for f in figures)
     assert report.context["growth"]["sizes"] == [20, 60]
+    assert set(report.context["growth"]["os_cache_seconds"]) == {"sqlite.20", "sqlite.60"}
+
+
+def test_growth_draws_never_repeat_an_order_until_all_are_drawn() -> None:
+    draws = bench_growth.Draws(3)
+    first = [draws.distinct(50) for _ in range(50)]
+    assert sorted(first) == list(range(50))
+    assert 0 <= draws.distinct(50) < 50  # then anew
+    a, b = bench_growth.Draws(3), bench_growth.Draws(3)
+    assert [a.distinct(10**6) for _ in range(5)] == [b.distinct(10**6) for _ in range(5)]
+
+
+def test_read_through_reads_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * (3 << 20))
+    assert read_through(path) >= 0
 
 
 @pytest.mark.postgres
