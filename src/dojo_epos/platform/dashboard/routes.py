@@ -138,6 +138,7 @@ class Dashboard:
         return await self.store.calls(scope, limit)
 
     async def _scopes(self) -> list[Scope]:
+        await self.tester.settled()  # an account whose first run just started is listed
         found = set(await self.store.scopes())
         found.update(c.scope for c in self.gateway.connections())  # other workers' are stored
         return sorted(found, key=str)

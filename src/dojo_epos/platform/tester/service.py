@@ -325,10 +325,15 @@ class TesterService:
             await self.store.save_flow_result(scope, flow_id, _dump(result))
         return result
 
+    async def settled(self) -> None:
+        """Wait until the runs started here so far are stored (their start is written beside
+        the run): what reads the store for them (lists, the dashboard's accounts) calls this."""
+        if self._writes:
+            await asyncio.wait(list(self._writes))
+
     async def recent(self, scope: Scope, limit: int = 50) -> list[FlowResult]:
         """The scope's latest runs, newest first (for the dashboard)."""
-        if self._writes:  # a run just started is listed, as when it was stored before it ran
-            await asyncio.wait(list(self._writes))
+        await self.settled()  # a run just started is listed, as when it was stored before it ran
         found = []
         for flow_id in await self.store.flow_ids(scope, limit):
             result = await self.result(scope, flow_id)
