@@ -55,6 +55,8 @@ async def test_a_socket_flow_started_through_the_other_worker_runs_where_the_soc
         flow_id = await client.run_flow("Keepalive", {"pings": 2, "pongWithin": 2, "idleFor": 0})
         assert (scope_of(), flow_id) in a.platform.tester._tasks  # started on A...
         assert (scope_of(), flow_id) not in b.platform.tester._tasks  # ...not on B
+        # On the in-process bus B reads the run from the store: wait for A's start record.
+        await a.platform.tester.settled()
         result = await b.platform.tester.wait(scope_of(), flow_id)
         followed = await client.get_flow_result(flow_id)  # B answers: A's snapshot or the store
     assert result is not None and result.status is Status.SUCCESS, result
