@@ -73,6 +73,11 @@ class TableOrdersHandler(EposHandler):
         self.by_table[table_id] = order_id
         return order
 
+    def _not_locked_by_another(self, order_id: str, lock_id: str | None) -> None:
+        held = self.locks.get(order_id)
+        if held is not None and held != lock_id:
+            raise EposError.conflict(f"order {order_id} is locked by {held}")
+
     def _order(self, order_id: str) -> m.Order:
         try:
             return self.orders[order_id]
@@ -107,9 +112,7 @@ class TableOrdersHandler(EposHandler):
         self, params: m.CreateOrderLockParams, ctx: RequestContext
     ) -> m.Order:
         order = self._order(params.order_id)
-        held = self.locks.get(order.id)
-        if held is not None and held != params.lock_id:
-            raise EposError.conflict(f"order {order.id} is locked by {held}")
+        self._not_locked_by_another(order.id, params.lock_id)
         self.locks[order.id] = params.lock_id
         return order
 
@@ -136,9 +139,7 @@ class TableOrdersHandler(EposHandler):
         self, params: m.RecordOrderPaymentParams, ctx: RequestContext
     ) -> m.Order:
         order = self._order(params.order_id)
-        held = self.locks.get(order.id)
-        if held is not None and held != params.lock_id:
-            raise EposError.conflict(f"order {order.id} is locked by {held}")
+        self._not_locked_by_another(order.id, params.lock_id)
         for known in order.payments:
             if known.payment_intent_id == params.payment_intent_id:
                 if known.paid_amount != params.paid_amount or known.tips_amount != params.tips_amount:
