@@ -194,7 +194,13 @@ async def make_rig(request: pytest.FixtureRequest, tmp_path: Any,
         await rig.register(handler)
         # First at the end: the HandleEvent calls of the run's last payments reach the EPOS
         # before it stops (one arriving as the EPOS's database closes would leak a connection).
-        cleanups.append(platform.payments.drain)
+        # Not the webhook deliveries: a test's receiver may be gone already, and waiting on their
+        # retries (1 + 4 + 16 + 60 s) held one teardown for 81 s; platform.close cancels them.
+        async def settle() -> None:
+            await platform.payments.intents.drain()
+            await platform.handle_events.drain()
+
+        cleanups.append(settle)
         return rig
 
     factory.transport = transport  # type: ignore[attr-defined]
