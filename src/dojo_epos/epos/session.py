@@ -27,6 +27,13 @@ __all__ = ["Connection", "ConnectorStats", "Session", "close_quietly"]
 
 log = logging.getLogger("dojo_epos.epos.connector")
 
+#: Requests the read loop starts before it yields to their answers. Reading every frame that
+#: arrived before answering any made both ends take turns: the gateway sent 32 requests in one
+#: write, the connector answered all 32 in one write, and each side idled while the other worked
+#: (0.6 and 0.4 of a core, 3,200 calls/s at 32 in flight). Yielding every 16 lets replies leave
+#: while later requests are still unread: both ends stay busy (7,500 calls/s; WebSocket benchmark).
+READ_BURST = 16
+
 
 class Connection(Protocol):
     """What the connector needs from a socket: websockets' ClientConnection fits, and so does
@@ -73,7 +80,13 @@ class Session:
 
     async def read_loop(self) -> tuple[Problem, str]:
         stats = self.stats
+        started = 0
         while True:
+            if started >= READ_BURST:
+                # Let the answers started so far run and write their replies before reading on,
+                # so the gateway works on those while this side answers the rest.
+                started = 0
+                await asyncio.sleep(0)
             try:
                 frame = await self.conn.recv()
             except ConnectionClosed as exc:
@@ -87,6 +100,7 @@ class Session:
             for event in self.peer.events_received():
                 if isinstance(event, Request):
                     stats.requests += 1
+                    started += 1
                     await self.start(event)
                 elif isinstance(event, InvalidFrame):
                     stats.invalid_frames += 1
