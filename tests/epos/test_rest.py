@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from dojo_epos.contract.capabilities import CATALOGUE, rest_routes
-from dojo_epos.epos.rest import build_rest_app
+from dojo_epos.epos.rest import build_rest_app, route_order
 from dojo_epos.testing import DEFAULT_PASSWORD, DEFAULT_USERNAME, EposTestClient
 from tests.conformance.handlers import ConformanceHandler
 
@@ -119,6 +119,32 @@ async def test_search_route_is_not_taken_for_an_order_id(rest_client: EposTestCl
     """/v1/orders/search is SearchOrders; GET on it is a wrong method, not GetOrderById."""
     assert (await rest_client.raw_rest("POST", "/v1/orders/search", json={})).status_code == 200
     assert (await rest_client.raw_rest("GET", "/v1/orders/search")).status_code == 405
+
+
+def test_routes_are_tried_orders_first_and_never_a_template_before_a_path_it_matches() -> None:
+    from starlette.routing import Route
+
+    order = route_order({c.http[1] for c in rest_routes()})
+    assert order.index("/v1/orders/{orderId}") <= 2  # the hottest call tries few regexes
+    for i, path in enumerate(order):
+        pattern = Route(path, lambda request: None).path_regex
+        assert not [later for later in order[i + 1:] if pattern.match(later)], path
+    served = [r.path for r in build_rest_app(ConformanceHandler(), username="u",
+                                             password="p").routes]
+    assert served[:len(order)] == order
+
+
+async def test_the_first_of_a_repeated_header_is_the_one_read() -> None:
+    handler = ConformanceHandler()
+    app = build_rest_app(handler, username="u", password="p")
+    token = base64.b64encode(b"u:p").decode()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://epos") as client:
+        response = await client.get("/v1/orders/ord_1", headers=[
+            ("Authorization", f"Basic {token}"), ("Waiter-Id", "w_first"),
+            ("waiter-id", "w_second"), ("Authorization", "Basic d3Jvbmc6d3Jvbmc=")])
+    assert response.status_code == 200, response.text
+    assert handler.contexts[-1].waiter_id == "w_first"
 
 
 async def test_path_parameters_are_url_decoded(

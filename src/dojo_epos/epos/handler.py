@@ -191,6 +191,16 @@ class EposHandler:
     async def handle_event(self, params: m.HandleEventParams, ctx: RequestContext) -> m.EmptyResult:
         raise _not_offered(ctx)
 
+    # -- the wire -------------------------------------------------------------------------------
+    def encode_result(self, result: BaseModel, transport: Channel) -> str:
+        """``result`` as the JSON text a transport sends (:func:`call_handler_json` asks here).
+
+        Override only to serve JSON already written for this very object (the reference EPOS
+        keeps its cached orders' JSON); the text must be what this method would write."""
+        return result.model_dump_json(
+            by_alias=True, exclude_none=True,
+            context={"transport": "ws" if transport == "ws" else "rest"})
+
     # -- introspection ----------------------------------------------------------------------
     def offers(self, capability: Capability) -> bool:
         """Whether this handler implements ``capability`` (its method is overridden)."""
@@ -274,9 +284,7 @@ async def call_handler_json(
     reply; see the WebSocket benchmark).
     """
     result = await _run_call(handler, capability, raw_params, transport, trace_id, rest_body)
-    return result.model_dump_json(
-        by_alias=True, exclude_none=True,
-        context={"transport": "ws" if transport == "ws" else "rest"})
+    return handler.encode_result(result, transport)
 
 
 async def _run_call(

@@ -222,3 +222,40 @@ async def test_a_cache_hit_needs_no_thread_hop_and_a_foreign_commit_ends_it(epos
         other.close()
     assert cache.try_hit(order.id) is None
     assert (await get(epos, order.id)).note == "from the till"
+
+
+async def test_a_cached_orders_json_is_written_once_and_never_outlives_a_commit(epos, monkeypatch):
+    """The transports' answer (call_handler_json) from a shared hit is the JSON written for that
+    very model; a commit makes a new model, and so new JSON, at once."""
+    from dojo_epos.contract.capabilities import lookup
+    from dojo_epos.epos.handler import call_handler_json
+
+    cache = epos.order_cache
+    if cache is None:
+        pytest.skip("the order cache is SQLite-only (PRAGMA data_version)")
+    order = await open_order(epos)
+    written: list[str] = []
+    dump = m.Order.model_dump_json
+
+    def counting(self: m.Order, **kwargs: Any) -> str:
+        written.append(self.id)
+        return dump(self, **kwargs)
+
+    monkeypatch.setattr(m.Order, "model_dump_json", counting)
+
+    async def answer(transport: Any = "rest") -> str:
+        return await call_handler_json(epos, lookup("GetOrderById"),
+                                       {"orderId": order.id, "headers": {}}, transport=transport)
+
+    first = await answer()
+    assert await answer() == first and await answer() == first
+    assert len(written) == 1
+    ws = await answer("ws")  # kept per transport
+    assert await answer("ws") == ws and len(written) == 2
+    # An in-process caller gets a copy: encoding it is not served from the cache.
+    copy = await get(epos, order.id)
+    assert epos.encode_result(copy, "rest") == first and len(written) == 3
+    await pay(epos, order.id, 100)
+    after = await answer()
+    assert after != first and '"value":100' in after.replace(" ", "")
+    assert m.Order.model_validate_json(after) == await get(epos, order.id)

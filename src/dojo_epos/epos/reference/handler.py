@@ -19,12 +19,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dojo_epos.contract import models as m
-from dojo_epos.epos.handler import EposHandler, RequestContext
+from dojo_epos.epos.handler import Channel, EposHandler, RequestContext
 from dojo_epos.epos.reference import bookings, intake, locks, payments, search
 from dojo_epos.epos.reference.bill import build_bill
 from dojo_epos.epos.reference.db import Database
@@ -84,6 +85,14 @@ class ReferenceEpos(EposHandler):
 
     async def _read(self, work: Callable[[Connection], T]) -> T:
         return await self.db.run_read(work)
+
+    def encode_result(self, result: BaseModel, transport: Channel) -> str:
+        # A cached order handed out shared is never changed: its JSON is written once.
+        cache = self.order_cache
+        if cache is not None and type(result) is m.Order:
+            return cache.encoded(result, transport,
+                                 lambda: super(ReferenceEpos, self).encode_result(result, transport))
+        return super().encode_result(result, transport)
 
     # -- orders ---------------------------------------------------------------------------------
     async def search_orders(

@@ -27,7 +27,9 @@ Entries are built orders, never changed once cached. A caller that only serializ
 writes the JSON and drops the model) gets the cached model itself; any other caller gets a copy
 (:func:`~dojo_epos.contract.clone.clone`), so changing the model it got cannot change what the
 next caller gets. Validating a fresh model per hit, as the cache first did, cost more than the rest
-of a hit together (the REST benchmark's profile), and a copy costs about as much. The cache holds at
+of a hit together (the REST benchmark's profile), and a copy costs about as much. A cached model's
+wire JSON is kept beside it once written (:meth:`OrderCache.encoded`): the model never changes, so
+neither does its JSON, and writing it again was the largest cost left in a hit. The cache holds at
 most ``size`` orders (least recently used go first). It only works on connections that never
 write: :meth:`Database.run_read` and :meth:`Database.run_loop_read` on a SQLite file (the handler
 turns it off otherwise).
@@ -38,6 +40,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -66,7 +69,8 @@ class OrderCache:
         self.generation = 0
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[str, tuple[int, m.Order]] = OrderedDict()
+        #: order id -> (generation, the built order, its wire JSON by transport once written).
+        self._entries: OrderedDict[str, tuple[int, m.Order, dict[str, str]]] = OrderedDict()
         self._lock = threading.Lock()
         self._probe: sqlite3.Connection | None = None
         self._probe_seen: int | None = None
@@ -123,7 +127,7 @@ class OrderCache:
         kept = order if shared else clone(order)
         with self._lock:
             if self.generation == generation:  # else a commit was seen meanwhile: don't keep it
-                self._entries[order_id] = (generation, kept)
+                self._entries[order_id] = (generation, kept, {})
                 self._entries.move_to_end(order_id)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
@@ -145,12 +149,34 @@ class OrderCache:
                 self.generation += 1
                 self._entries.clear()
                 return None
-            generation, kept = self._entries[order_id]
+            generation, kept, _json = self._entries[order_id]
             if generation != self.generation:
                 return None
             self._entries.move_to_end(order_id)
             self.hits += 1
         return kept if shared else clone(kept)
+
+    def encoded(self, order: m.Order, transport: str, encode: Callable[[], str]) -> str:
+        """``order``'s wire JSON for ``transport``: kept beside it when ``order`` is a cached
+        model itself (``shared`` hits), else ``encode()`` each time.
+
+        Exact because a cached model is never changed (see the module notes): the same object
+        always writes the same JSON. Identity, not the id, decides: a copy or an order read
+        after a commit is another object, and is encoded afresh."""
+        with self._lock:
+            entry = self._entries.get(order.id)
+            if entry is None or entry[1] is not order:
+                known = None
+            else:
+                known = entry[2]
+                text = known.get(transport)
+                if text is not None:
+                    return text
+        text = encode()
+        if known is not None:
+            with self._lock:
+                known[transport] = text
+        return text
 
     def _probe_version(self) -> int:
         if self._probe is None:
