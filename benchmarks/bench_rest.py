@@ -24,7 +24,7 @@ import httpx
 from benchmarks.datasets import history_id, seeded_sqlite, sqlite_url
 from benchmarks.handlers import FixedOrderHandler, load_order
 from benchmarks.harness import Config, Figure, Report, Target
-from benchmarks.loadgen import LoadResult, RequestSpec, run_load
+from benchmarks.loadgen import LoadResult, RequestSpec, combine, run_load
 from benchmarks.procs import Child, child_main, command, emit, serve_app
 
 __all__ = ["run"]
@@ -81,18 +81,26 @@ async def run(cfg: Config, report: Report) -> list[Figure]:
             bare = await Child.start("benchmarks.bench_rest", "bare", {"bodies": files})
             bare_port = (await bare.read())["port"]
         figures: list[Figure] = []
+        rounds = rounds_for(cfg.load_seconds)
+        report.context["rest"]["rounds"] = rounds
         for name, spec in mixes.items():
-            results = {}
             servers = [("bare", bare_port), ("epos", epos_port), ("memory", memory_port)]
             if name == "get_order_by_id":  # the only query the order cache serves
                 servers.insert(2, ("uncached", uncached_port))
-            for label, port in servers:
-                results[label] = await run_load(
-                    "127.0.0.1", port, spec, concurrency=cfg.http_concurrency,
-                    seconds=cfg.load_seconds, warmup=cfg.warmup_seconds)
-                if results[label].errors:
-                    raise RuntimeError(f"{label} {name}: {results[label].errors} failed requests")
-            figures += _figures(name, results, len(bodies[name]))
+            # Each server in turn, round after round, rather than each for the whole time: this
+            # shared machine's speed drifts over a minute (the bare baseline alone varied by a
+            # fifth between runs), and a drift then lands on every side of a ratio alike.
+            runs: dict[str, list[LoadResult]] = {label: [] for label, _ in servers}
+            for n in range(rounds):
+                for label, port in servers:
+                    got = await run_load(
+                        "127.0.0.1", port, spec, concurrency=cfg.http_concurrency,
+                        seconds=cfg.load_seconds / rounds, warmup=cfg.warmup_seconds if n == 0 else 0)
+                    if got.errors:
+                        raise RuntimeError(f"{label} {name}: {got.errors} failed requests")
+                    runs[label].append(got)
+            figures += _figures(name, {label: combine(r) for label, r in runs.items()},
+                                len(bodies[name]), runs)
         return figures
     finally:
         await epos.stop()
@@ -115,13 +123,20 @@ async def _sample(port: int, mixes: dict[str, RequestSpec]) -> dict[str, bytes]:
     return out
 
 
+def rounds_for(load_seconds: float) -> int:
+    """Rounds of at least two seconds each (wrk counts whole seconds), at most four."""
+    return max(1, min(4, int(load_seconds // 2)))
+
+
 def _first_id(mixes: dict[str, RequestSpec]) -> str:
     return mixes["get_order_by_id"].paths[0].rsplit("/", 1)[1]
 
 
-def _figures(name: str, results: dict[str, LoadResult], body_bytes: int) -> list[Figure]:
+def _figures(name: str, results: dict[str, LoadResult], body_bytes: int,
+             runs: dict[str, list[LoadResult]]) -> list[Figure]:
     epos, bare, memory = results["epos"], results["bare"], results["memory"]
-    details = {k: v.to_json() for k, v in results.items()} | {"body_bytes": body_bytes}
+    details = ({k: v.to_json() for k, v in results.items()} | {"body_bytes": body_bytes}
+               | {"rounds_rps": {k: [r.rps for r in v] for k, v in runs.items()}})
     note = f"{epos.tool}, {body_bytes} B answers"
     if name == "get_order_by_id":
         uncached = results["uncached"]

@@ -14,6 +14,7 @@ import asyncio
 import random
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Mapping
@@ -61,6 +62,20 @@ class LoadResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def combine(rounds: list[LoadResult]) -> LoadResult:
+    """Several rounds against one server as one result: requests and time summed (so ``rps``
+    is the whole's), each percentile the median of the rounds' (wrk gives no raw latencies)."""
+    if not rounds:
+        raise ValueError("no rounds to combine")
+    seconds = sum(r.seconds for r in rounds)
+    requests = sum(r.requests for r in rounds)
+    return LoadResult(
+        rounds[0].tool, requests, sum(r.errors for r in rounds), round(seconds, 2),
+        round(requests / seconds, 2) if seconds else 0.0,
+        statistics.median(r.p50_ms for r in rounds), statistics.median(r.p90_ms for r in rounds),
+        statistics.median(r.p99_ms for r in rounds))
 
 
 def wrk_available() -> bool:

@@ -7,8 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
+from benchmarks.bench_rest import rounds_for
 from benchmarks.harness import Config, Figure, Report, Target, closed_loop, percentile, ratio
-from benchmarks.loadgen import parse_wrk
+from benchmarks.loadgen import LoadResult, combine, parse_wrk
 from rich.console import Console
 
 
@@ -134,3 +135,19 @@ def test_wrk_output_without_a_summary_is_refused() -> None:
     """Output that is not wrk's summary (a crash, a usage message) is an error."""
     with pytest.raises(ValueError):
         parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_rounds_combine_into_one_result_over_the_whole_time() -> None:
+    rounds = [LoadResult("wrk", 200, 0, 2.0, 100.0, 5.0, 8.0, 20.0),
+              LoadResult("wrk", 600, 1, 2.0, 300.0, 1.0, 2.0, 4.0),
+              LoadResult("wrk", 400, 0, 2.0, 200.0, 3.0, 4.0, 9.0)]
+    whole = combine(rounds)
+    assert (whole.requests, whole.errors, whole.seconds) == (1200, 1, 6.0)
+    assert whole.rps == 200.0  # the whole's rate, not a mean of rates
+    assert (whole.p50_ms, whole.p90_ms, whole.p99_ms) == (3.0, 4.0, 9.0)
+    with pytest.raises(ValueError):
+        combine([])
+
+
+def test_rest_rounds_are_two_seconds_or_more_and_at_most_four() -> None:
+    assert [rounds_for(s) for s in (1.0, 2.0, 3.9, 4.0, 8.0, 30.0)] == [1, 1, 1, 2, 4, 4]
