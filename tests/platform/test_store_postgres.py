@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -17,9 +18,10 @@ pytestmark = pytest.mark.postgres
 PG_URL = os.environ.get("DOJO_EPOS_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh database named dojo_epos_<random>, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A fresh database named dojo_epos_<random>, dropped afterwards (skips when PostgreSQL is
+    not reachable)."""
     asyncpg = pytest.importorskip("asyncpg")
     admin_dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
     try:
@@ -33,6 +35,12 @@ async def pg_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async with fresh_database() as url:
+        yield url
 
 
 async def test_registrations_events_and_flows_persist_on_postgres(pg_url: str) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from dojo_epos.platform.accounts import Environment, Scope
+from dojo_epos.platform.batch_insert import HeldInserter, insert_sql
 from dojo_epos.platform.schema import (
     add_missing_columns,
     calls,
@@ -177,13 +178,14 @@ class Store:
         # registration's password is one of them.
         kwargs: dict[str, Any] = {"hide_parameters": True}
         self._sqlite = parsed.get_backend_name() == "sqlite"
-        if self._sqlite:
-            database = parsed.database or ""
-            if database in ("", ":memory:"):
-                # One shared connection, or every connection would see its own empty database.
-                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-            else:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database or ""
+        # SQLite in memory lives in one shared connection (or every connection would see its own
+        # empty database), so none can be held for the call log.
+        shared = self._sqlite and database in ("", ":memory:")
+        if shared:
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif self._sqlite:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         else:
             # Enough kept open for what a busy worker has in flight: with the default (5, more
             # closed on return) it opened a connection for most writes (2.5 a flow at 16 flows).
@@ -194,6 +196,8 @@ class Store:
         self._started = False
         self._start_lock = asyncio.Lock()
         self._save_flow: Any = None
+        self._calls_inserter = None if shared else HeldInserter(self.engine, calls.name,
+                                                                _CALL_COLUMNS)
 
     async def start(self) -> None:
         """Create the tables that are missing (safe to call any number of times)."""
@@ -208,6 +212,8 @@ class Store:
                 self._started = True
 
     async def close(self) -> None:
+        if self._calls_inserter is not None:
+            await self._calls_inserter.close()
         await self.engine.dispose()
 
     # -- accounts -----------------------------------------------------------------------------
@@ -338,6 +344,8 @@ class Store:
 
         The rows go to the driver's ``executemany`` as they are: SQLAlchemy's per-row parameter
         processing cost as much as the rest of an invocation (the call log writes every call).
+        On a file or a server they go through a connection held for them (:mod:`.batch_insert`):
+        a check-out, ``BEGIN`` and reset per batch cost as much again.
         """
         if not entries:
             return
@@ -347,8 +355,12 @@ class Store:
                  _json_text(e["request"]), _json_text(e["reply"]), float(e["duration_ms"]),
                  _iso(e["started_at"]), bool(e.get("expected")))
                 for scope, e in entries]
+        if self._calls_inserter is not None:
+            await self._calls_inserter.insert(rows)
+            return
         async with self.engine.begin() as conn:
-            await conn.exec_driver_sql(_insert_calls_sql(conn.dialect.paramstyle), rows)
+            await conn.exec_driver_sql(
+                insert_sql(calls.name, _CALL_COLUMNS, conn.dialect.paramstyle), rows)
 
     async def calls(self, scope: Scope, limit: int = 100) -> list[CallRow]:
         """The newest calls of a scope first."""
@@ -410,18 +422,6 @@ def _registration(row: Any) -> Registration:
 
 _CALL_COLUMNS = ("environment", "key_fingerprint", "software_house_id", "capability", "transport",
                  "outcome", "detail", "request", "reply", "duration_ms", "started_at", "expected")
-
-
-def _insert_calls_sql(paramstyle: str | None) -> str:
-    """The call log's INSERT in the driver's own parameter style (SQLite ``?``, asyncpg ``$n``)."""
-    if paramstyle == "qmark":
-        marks = ["?"] * len(_CALL_COLUMNS)
-    elif paramstyle == "numeric_dollar":
-        marks = [f"${n}" for n in range(1, len(_CALL_COLUMNS) + 1)]
-    else:  # pragma: no cover - the two engines the store supports use the styles above
-        raise RuntimeError(f"unsupported DB-API parameter style {paramstyle!r}")
-    return (f"INSERT INTO {calls.name} ({', '.join(_CALL_COLUMNS)}) "
-            f"VALUES ({', '.join(marks)})")
 
 
 def _json_text(value: Any) -> str | None:
