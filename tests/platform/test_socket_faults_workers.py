@@ -5,16 +5,20 @@ socket moved meanwhile) says so in its first step instead of measuring half of w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from dojo_epos.client import AsyncClient
-from dojo_epos.contract.tester_models import Status
+from dojo_epos.contract.tester_models import FlowResult, Status
+from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.socket_faults import HANDSHAKE
+from dojo_epos.platform.tester import FlowRun
 from tests.platform.conftest import SANDBOX_KEY, SOFTWARE_HOUSE, auth_headers, scope_of
 from tests.platform.test_gateway import WsEpos, answer_orders, wait_for
 from tests.platform.test_routing import Worker, put_ws, workers  # noqa: F401 (the fixture)
@@ -48,13 +52,28 @@ async def epos_on(worker: Worker) -> AsyncIterator[WsEpos]:
             epos.task.cancel()
 
 
+def runs_of(worker: Worker, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Scope, str]]:
+    """The flows ``worker`` runs from now on (scope, flow id), kept after they end: a short flow
+    can end before the client that started it through the other worker has its answer."""
+    tester, ran = worker.platform.tester, []
+    run = tester._run
+
+    def spy(scope: Scope, flow: FlowRun, stored: asyncio.Task[None]
+            ) -> Coroutine[Any, Any, FlowResult]:
+        ran.append((scope, flow.flow_id))  # as the run's task is made, before it is answered
+        return run(scope, flow, stored)
+
+    monkeypatch.setattr(tester, "_run", spy)
+    return ran
+
+
 async def test_a_socket_flow_started_through_the_other_worker_runs_where_the_socket_is(
-        workers: tuple[Worker, Worker]) -> None:  # noqa: F811
+        workers: tuple[Worker, Worker], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     a, b = workers
+    on_a, on_b = runs_of(a, monkeypatch), runs_of(b, monkeypatch)
     async with epos_on(a), AsyncClient(SANDBOX_KEY, SOFTWARE_HOUSE, base_url=b.base_url) as client:
         flow_id = await client.run_flow("Keepalive", {"pings": 2, "pongWithin": 2, "idleFor": 0})
-        assert (scope_of(), flow_id) in a.platform.tester._tasks  # started on A...
-        assert (scope_of(), flow_id) not in b.platform.tester._tasks  # ...not on B
+        assert (on_a, on_b) == ([(scope_of(), flow_id)], [])  # run on A, not on B
         # On the in-process bus B reads the run from the store: wait for A's start record.
         await a.platform.tester.settled()
         result = await b.platform.tester.wait(scope_of(), flow_id)
