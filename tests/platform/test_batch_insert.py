@@ -1,8 +1,9 @@
 """The call log's held connection: one check-out for many batches, all of a batch or none of it,
-and the connection given back on close; on a SQLite file and on PostgreSQL."""
+and the connection given back on close and when the call log is idle; on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from dojo_epos.platform.batch_insert import rows_per_statement
+from dojo_epos.platform.calllog import CallLog
+from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.store import Store
 from tests.platform.conftest import scope_of
 from tests.platform.test_store_postgres import fresh_database
@@ -61,16 +65,51 @@ async def test_a_batch_with_a_bad_row_stores_none_of_it_and_the_next_batch_is_st
     assert [r.detail for r in await store.calls(scope_of())] == ["call 6", "call 2", "call 1"]
 
 
+async def test_a_batch_longer_than_one_statement_is_stored_whole_or_not_at_all(
+        store: Store) -> None:
+    """On SQLite a batch goes as multi-row statements of up to ``rows_per_statement`` rows, all
+    in one transaction: a bad row in the last statement leaves none of the batch."""
+    size = 2 * rows_per_statement(12) + 5
+    bad = [(scope_of(), _entry(n, capability=None if n == size - 2 else "GetOrderById"))
+           for n in range(size)]
+    with pytest.raises(Exception, match="(?i)null"):
+        await store.add_calls(bad)
+    assert await store.calls(scope_of()) == []
+    await store.add_calls([(scope_of(), _entry(n)) for n in range(size)])
+    rows = await store.calls(scope_of(), limit=size + 1)
+    assert [r.detail for r in rows] == [f"call {n}" for n in reversed(range(size))]
+    assert rows[0].request == {"n": size - 1} and rows[-1].reply == {"result": {"n": 0}}
+
+
 async def test_close_gives_the_held_connection_back(store: Store) -> None:
     await store.add_calls([(scope_of(), _entry(1))])
     pool: Any = store.engine.sync_engine.pool
     assert pool.checkedout() == 1
-    inserter = store._calls_inserter
-    assert inserter is not None
-    await inserter.close()
+    await store.release_calls_connection()
     assert pool.checkedout() == 0
     await store.add_calls([(scope_of(), _entry(2))])  # and a later batch checks one out again
     assert len(await store.calls(scope_of())) == 2
+
+
+async def test_an_idle_call_log_gives_the_held_connection_back(store: Store) -> None:
+    """A platform with no calls holds none of its database's connections (the writer gives its
+    connection back after ``idle`` seconds), and the next call takes one again."""
+    pool: Any = store.engine.sync_engine.pool
+    log = CallLog(store, linger=0, idle=0.1)
+    try:
+        log.record(scope_of(), InvocationResult(capability="GetOrderById", ok=True))
+        await log.flush()
+        assert pool.checkedout() == 1
+        for _ in range(100):
+            if not pool.checkedout():
+                break
+            await asyncio.sleep(0.02)
+        assert pool.checkedout() == 0
+        log.record(scope_of(), InvocationResult(capability="GetOrderById", ok=True))
+        await log.flush()
+        assert len(await store.calls(scope_of())) == 2
+    finally:
+        await log.aclose()
 
 
 async def test_a_store_in_memory_holds_no_connection() -> None:
@@ -78,7 +117,7 @@ async def test_a_store_in_memory_holds_no_connection() -> None:
     store = Store("sqlite:///:memory:")
     try:
         await store.add_calls([(scope_of(), _entry(1))])
-        assert store._calls_inserter is None
+        await store.release_calls_connection()  # holds none: nothing to give back
         assert [r.detail for r in await store.calls(scope_of())] == ["call 1"]
     finally:
         await store.close()

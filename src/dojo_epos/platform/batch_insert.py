@@ -6,9 +6,14 @@ driver call, a ``COMMIT`` and the rollback with which the pool resets a returned
 1.5 ms of the event loop's CPU per batch on SQLite, as much as the rows themselves at 60 rows a
 batch, and a quarter of a whole invocation's cost (``benchmarks/bench_ws.py``, measured with the
 database write switched off). :class:`HeldInserter` checks one connection out once and keeps it,
-and hands each batch to the driver's own ``executemany``: aiosqlite runs it and its commit in its
-thread, asyncpg runs it as one atomic pipeline. Rows are given in the driver's own types (text,
-numbers, booleans); nothing is converted on the way.
+and hands each batch to the driver: asyncpg's ``executemany`` runs it as one atomic pipeline; on
+SQLite it goes as multi-row ``INSERT ... VALUES (...), (...)`` statements of up to
+:func:`rows_per_statement` rows, then a commit, in aiosqlite's thread. Not ``executemany`` there:
+sqlite3 gives up the GIL for every row it steps and must take it back from the event loop, which
+holds it while calls are made; each take waited for the interpreter's switch interval (5 ms), so
+a batch of rows took a second to write at 32 calls in flight and the switching cost the loop more
+CPU than the rows (``benchmarks/bench_ws.py``). A statement of many rows gives up the GIL once.
+Rows are given in the driver's own types (text, numbers, booleans); nothing is converted.
 
 A failed batch throws the connection away (it may hold half a transaction, or be broken); the next
 batch checks out a fresh one. Not for a database that lives in one shared connection (SQLite in
@@ -24,18 +29,28 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["HeldInserter", "insert_sql"]
+__all__ = ["HeldInserter", "insert_sql", "rows_per_statement"]
+
+#: The fewest bound parameters a statement may have on any SQLite (before 3.32: 999).
+_SQLITE_MAX_PARAMETERS = 999
 
 
-def insert_sql(table: str, columns: Sequence[str], paramstyle: str | None) -> str:
-    """An INSERT of ``columns`` in the driver's own parameter style (SQLite ``?``, asyncpg ``$n``)."""
+def insert_sql(table: str, columns: Sequence[str], paramstyle: str | None, rows: int = 1) -> str:
+    """An INSERT of ``rows`` rows of ``columns`` in the driver's own parameter style (SQLite
+    ``?``, asyncpg ``$n``)."""
     if paramstyle == "qmark":
-        marks = ["?"] * len(columns)
-    elif paramstyle == "numeric_dollar":
-        marks = [f"${n}" for n in range(1, len(columns) + 1)]
+        one = f"({', '.join(['?'] * len(columns))})"
+        values = ", ".join([one] * rows)
+    elif paramstyle == "numeric_dollar" and rows == 1:
+        values = f"({', '.join(f'${n}' for n in range(1, len(columns) + 1))})"
     else:  # pragma: no cover - the two engines the store supports use the styles above
-        raise RuntimeError(f"unsupported DB-API parameter style {paramstyle!r}")
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        raise RuntimeError(f"unsupported DB-API parameter style {paramstyle!r} for {rows} rows")
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+
+
+def rows_per_statement(columns: int) -> int:
+    """Rows of ``columns`` columns one SQLite statement may insert (its parameter limit)."""
+    return max(1, _SQLITE_MAX_PARAMETERS // columns)
 
 
 class HeldInserter:
@@ -49,7 +64,14 @@ class HeldInserter:
         self._conn: AsyncConnection | None = None
         self._driver: Any = None
         self._sql = ""
-        self._commits = False
+        #: SQLite: multi-row statements by their number of rows, and the most rows in one.
+        self._multirow: dict[int, str] | None = None
+        self._chunk = rows_per_statement(len(self.columns))
+
+    @property
+    def holding(self) -> bool:
+        """Whether a connection is checked out and held now."""
+        return self._conn is not None
 
     async def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` (tuples in column order) in one transaction: all of them or none."""
@@ -59,12 +81,24 @@ class HeldInserter:
             if self._conn is None:
                 await self._check_out()
             try:
-                await self._driver.executemany(self._sql, rows)
-                if self._commits:
-                    await self._driver.commit()
+                if self._multirow is None:
+                    await self._driver.executemany(self._sql, rows)
+                else:
+                    await self._insert_multirow(self._multirow, rows)
             except BaseException:
                 await self._discard()
                 raise
+
+    async def _insert_multirow(self, statements: dict[int, str], rows: Sequence[Sequence[Any]]
+                               ) -> None:
+        for start in range(0, len(rows), self._chunk):
+            part = rows[start:start + self._chunk]
+            sql = statements.get(len(part))
+            if sql is None:
+                sql = statements[len(part)] = insert_sql(self.table, self.columns, "qmark", len(part))
+            await self._driver.execute(sql, [value for row in part for value in row])
+        # sqlite3 opened a transaction before the first INSERT and keeps it until this commit.
+        await self._driver.commit()
 
     async def _check_out(self) -> None:
         conn = await self.engine.connect()
@@ -76,10 +110,10 @@ class HeldInserter:
             await conn.close()
             raise
         self._conn, self._driver = conn, driver
-        self._sql = insert_sql(self.table, self.columns, dialect.paramstyle)
-        # asyncpg's executemany is atomic by itself (outside a transaction it opens its own);
-        # sqlite3 opens a transaction before the first INSERT and keeps it until commit.
-        self._commits = dialect.driver != "asyncpg"
+        if dialect.paramstyle == "qmark":
+            self._multirow = {}
+        else:  # asyncpg's executemany is atomic by itself (outside a transaction it opens its own)
+            self._sql = insert_sql(self.table, self.columns, dialect.paramstyle)
 
     async def _discard(self) -> None:
         conn, self._conn, self._driver = self._conn, None, None
@@ -90,7 +124,8 @@ class HeldInserter:
                 await conn.close()
 
     async def close(self) -> None:
-        """Give the connection back (call before the engine is disposed)."""
+        """Give the connection back, if one is held (call before the engine is disposed); a later
+        :meth:`insert` checks one out again."""
         async with self._lock:
             conn, self._conn, self._driver = self._conn, None, None
             if conn is not None:
