@@ -31,7 +31,7 @@ from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.outcome import InvocationResult
 from dojo_epos.platform.store import EncodedJSON, Store
 
-__all__ = ["LINGER", "LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
+__all__ = ["IDLE", "LINGER", "LOG_QUEUE_SIZE", "MAX_LOGGED_BYTES", "CallLog", "bounded"]
 
 log = logging.getLogger("dojo_epos.platform.invoke")
 
@@ -40,6 +40,10 @@ LOG_QUEUE_SIZE = 10_000
 _BATCH = 200
 #: Seconds the writer waits for more entries before writing a batch that is not full.
 LINGER = 0.02
+#: Seconds without a call after which the writer gives back the connection held for its batches
+#: (:meth:`.Store.release_calls_connection`): an idle platform holds none of its database's
+#: connections, and one dropped while idle (a server restart) is not the next batch's.
+IDLE = 1.0
 
 
 #: Most of one call's request or reply the log keeps (and the dashboard shows), as JSON text.
@@ -88,10 +92,12 @@ class CallLog:
     """Recent calls in memory (``ring_size`` of them) and all of them in ``store``."""
 
     def __init__(self, store: Store, *, ring_size: int = 500,
-                 queue_size: int = LOG_QUEUE_SIZE, linger: float = LINGER) -> None:
+                 queue_size: int = LOG_QUEUE_SIZE, linger: float = LINGER,
+                 idle: float = IDLE) -> None:
         self.store = store
         self.queue_size = queue_size
         self.linger = linger
+        self.idle = idle
         #: Set while someone waits in :meth:`flush`: the writer writes what it has at once.
         self._hurry: asyncio.Event | None = None
         self._flushing = 0
@@ -143,7 +149,15 @@ class CallLog:
     async def _write(self, queue: asyncio.Queue[tuple[Scope, dict[str, Any]]],
                      hurry: asyncio.Event) -> None:
         while True:
-            batch = [await queue.get()]
+            if queue.empty():
+                try:
+                    first = await asyncio.wait_for(queue.get(), self.idle)
+                except TimeoutError:
+                    await self._rest()
+                    first = await queue.get()
+            else:
+                first = queue.get_nowait()
+            batch = [first]
             if self.linger > 0 and queue.qsize() < _BATCH - 1 and not hurry.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(hurry.wait(), self.linger)
@@ -156,6 +170,12 @@ class CallLog:
             finally:
                 for _ in batch:
                     queue.task_done()
+
+    async def _rest(self) -> None:
+        try:
+            await self.store.release_calls_connection()
+        except Exception:  # the next batch checks a connection out again
+            log.exception("could not give back the call log's connection")
 
     async def flush(self) -> None:
         """Wait until every call recorded so far is in the database."""

@@ -19,15 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Table,
-    and_,
-    event,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Table, and_, event, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -212,9 +204,14 @@ class Store:
                 self._started = True
 
     async def close(self) -> None:
+        await self.release_calls_connection()
+        await self.engine.dispose()
+
+    async def release_calls_connection(self) -> None:
+        """Give back the connection held for the call log's batches, if one is held (the next
+        batch checks one out again); the call log does when it has been idle a while."""
         if self._calls_inserter is not None:
             await self._calls_inserter.close()
-        await self.engine.dispose()
 
     # -- accounts -----------------------------------------------------------------------------
 
