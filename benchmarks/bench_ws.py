@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,8 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
         got = results["memory"]["invoke"][str(n)]
         figures.append(Figure(
             f"ws.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
-            INVOKE_TARGETS[n], "Platform.invoke: registry, validation and call log included",
+            INVOKE_TARGETS[n],
+            "Platform.invoke: registry, validation and call log included" + _log_note(got),
             details={"invoke": got}))
     rest = results["rest"]
     for n in INFLIGHT:
@@ -129,7 +131,8 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
         figures.append(Figure(
             f"rest.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", base["rate"],
             notes="Platform.invoke over REST (httpx, basic auth, validation, call log) vs bare "
-                  f"HTTP/1.1 round trips to a raw ASGI app; {rest['reply_bytes']} B replies",
+                  f"HTTP/1.1 round trips to a raw ASGI app; {rest['reply_bytes']} B replies"
+                  + _log_note(got),
             details={"invoke": got, "bare_http": base}))
     return figures
 
@@ -193,11 +196,28 @@ async def _platform(args: dict[str, Any]) -> None:
                 gateway_call, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
         if cmd.get("invoke"):
             for n in INFLIGHT:
-                out["invoke"][str(n)] = await closed_loop(
-                    invoke, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
+                out["invoke"][str(n)] = await logged_loop(
+                    platform, invoke, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
         emit(out)
     await served.stop()
     await platform.close()
+
+
+async def logged_loop(platform: Any, call: Any, **loop: Any) -> dict[str, Any]:
+    """:func:`closed_loop` over ``Platform.invoke``, with what the call log did meanwhile: entries
+    it did not persist (its writer behind: the figure then measured less than the path) and how
+    long it took to write the rest once the calls stopped."""
+    dropped = platform.invoker.log_dropped
+    got = await closed_loop(call, **loop)
+    began = time.perf_counter()
+    await platform.invoker.flush_log()
+    return {**got, "log_dropped": platform.invoker.log_dropped - dropped,
+            "log_catch_up_ms": round((time.perf_counter() - began) * 1000, 1)}
+
+
+def _log_note(got: dict[str, Any]) -> str:
+    dropped = got.get("log_dropped", 0)
+    return f"; {dropped} call-log entries NOT persisted (writer behind)" if dropped else ""
 
 
 async def _measure_rest(platform: Any, cmd: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -220,7 +240,8 @@ async def _measure_rest(platform: Any, cmd: dict[str, Any], args: dict[str, Any]
                ).encode()
     out: dict[str, Any] = {"invoke": {}, "bare": {}}
     for n in INFLIGHT:
-        out["invoke"][str(n)] = await closed_loop(invoke, concurrency=n, seconds=args["seconds"],
+        out["invoke"][str(n)] = await logged_loop(platform, invoke, concurrency=n,
+                                                  seconds=args["seconds"],
                                                   warmup=args["warmup"])
         pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
         for _ in range(n):

@@ -109,6 +109,10 @@ async def test_ws_benchmark_produces_its_figures(tiny: Config, report: Report) -
     assert all(f.target is not None for f in figures if f.name.startswith("ws.invoke."))
     rest = next(f for f in figures if f.name == "rest.invoke.in_memory.inflight_32")
     assert rest.baseline and rest.details["bare_http"]["n"] > 0
+    # What the call log did during each invoke figure: a writer behind measures less than the path.
+    for figure in (f for f in figures if ".invoke." in f.name):
+        assert figure.details["invoke"]["log_dropped"] == 0, figure.notes
+        assert figure.details["invoke"]["log_catch_up_ms"] >= 0
 
 
 async def test_growth_benchmark_compares_each_size_with_the_smallest(tiny: Config,
