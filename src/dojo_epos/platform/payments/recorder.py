@@ -28,6 +28,9 @@ __all__ = ["PaymentRecorder"]
 
 log = logging.getLogger("dojo_epos.platform.payments")
 
+#: The capabilities whose accepted calls carry payments.
+_PAYING = frozenset({"RecordOrderPayment", "CreateOrder"})
+
 
 class PaymentRecorder:
     """Creates an intent for each payment an EPOS accepted (an invoker observer)."""
@@ -39,6 +42,8 @@ class PaymentRecorder:
         try:
             name = lookup(outcome.capability).name
         except UnknownCapability:
+            return
+        if name not in _PAYING:  # most calls are reads: nothing to look at (the invoke hot path)
             return
         headers = wire.get("headers") if isinstance(wire.get("headers"), dict) else {}
         assert isinstance(headers, dict)
