@@ -10,9 +10,10 @@ and hands each batch to the driver: asyncpg's ``executemany`` runs it as one ato
 SQLite it goes as multi-row ``INSERT ... VALUES (...), (...)`` statements of up to
 :func:`rows_per_statement` rows, then a commit, in aiosqlite's thread. Not ``executemany`` there:
 sqlite3 gives up the GIL for every row it steps and must take it back from the event loop, which
-holds it while calls are made; each take waited for the interpreter's switch interval (5 ms), so
-a batch of rows took a second to write at 32 calls in flight and the switching cost the loop more
-CPU than the rows (``benchmarks/bench_ws.py``). A statement of many rows gives up the GIL once.
+holds it while calls are made (a waiting thread gets it at the loop's next system call, or after
+the 5 ms switch interval). At 32 calls in flight the writer fell 250 ms behind in 3 s and, in one
+run of two, dropped entries; with multi-row statements it is a few ms behind and drops none
+(``benchmarks/bench_ws.py``, ``log_catch_up_ms``). A statement of many rows gives up the GIL once.
 Rows are given in the driver's own types (text, numbers, booleans); nothing is converted.
 
 A failed batch throws the connection away (it may hold half a transaction, or be broken); the next
@@ -64,14 +65,9 @@ class HeldInserter:
         self._conn: AsyncConnection | None = None
         self._driver: Any = None
         self._sql = ""
-        #: SQLite: multi-row statements by their number of rows, and the most rows in one.
+        #: SQLite: the multi-row statements made so far, by their number of rows (None elsewhere).
         self._multirow: dict[int, str] | None = None
         self._chunk = rows_per_statement(len(self.columns))
-
-    @property
-    def holding(self) -> bool:
-        """Whether a connection is checked out and held now."""
-        return self._conn is not None
 
     async def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` (tuples in column order) in one transaction: all of them or none."""
