@@ -129,7 +129,7 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
     for n in INFLIGHT:
         got, base = rest["invoke"][str(n)], rest["bare"][str(n)]
         figures.append(Figure(
-            f"rest.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", base["rate"],
+            f"ws.invoke_over_rest.in_memory.inflight_{n}", got["rate"], "calls/s", base["rate"],
             notes="Platform.invoke over REST (httpx, basic auth, validation, call log) vs bare "
                   f"HTTP/1.1 round trips to a raw ASGI app; {rest['reply_bytes']} B replies"
                   + _log_note(got),
