@@ -1,5 +1,6 @@
 """The call log's held connection: one check-out for many batches, all of a batch or none of it,
-and the connection given back on close and when the call log is idle; on a SQLite file and on PostgreSQL."""
+and the connection given back on close and when the call log is idle; on a SQLite file and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -115,9 +116,12 @@ async def test_an_idle_call_log_gives_the_held_connection_back(store: Store) -> 
 async def test_a_store_in_memory_holds_no_connection() -> None:
     """SQLite in memory is one shared connection: a held one would commit others' transactions."""
     store = Store("sqlite:///:memory:")
+    moves: list[int] = []
+    event.listen(store.engine.sync_engine.pool, "checkout", lambda *a: moves.append(1))
+    event.listen(store.engine.sync_engine.pool, "checkin", lambda *a: moves.append(-1))
     try:
         await store.add_calls([(scope_of(), _entry(1))])
-        await store.release_calls_connection()  # holds none: nothing to give back
+        assert moves and sum(moves) == 0  # the batch's connection went back to the pool
         assert [r.detail for r in await store.calls(scope_of())] == ["call 1"]
     finally:
         await store.close()

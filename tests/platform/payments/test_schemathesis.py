@@ -51,7 +51,7 @@ def _app() -> Any:
         # the store was cancelled mid-check-out when the loop closed, and the connection it left
         # warned when collected, failing whichever test ran then (1 run in 3 of this folder).
         await platform.payments.drain()
-        await platform.invoker.calls.aclose()
+        await platform.invoker.aclose()
         await platform.store.close()  # the engine is reopened in the test's own loop
 
     asyncio.run(seed())
