@@ -42,7 +42,9 @@ class Worker:
         return f"ws://127.0.0.1:{self.served.port}/epos"
 
     def holds(self) -> bool:
-        return self.platform.gateway.connection(scope_of()) is not None
+        """Holds the socket and answers for it on the bus: the other worker can reach it (the
+        gateway alone holds it a moment before the subscriptions are made)."""
+        return self.platform.router.serving(scope_of())
 
 
 @pytest.fixture
@@ -233,4 +235,24 @@ async def test_two_sockets_attached_at_once_make_one_responder_per_worker() -> N
     gateway.live[scope_of()] = second
     await asyncio.gather(router._attached(first), router._attached(second))  # type: ignore[arg-type]
     assert len(bus._responders.of(scope_subject(scope_of()))) == 1
+    await router.close()
+
+
+async def test_a_socket_is_served_only_once_its_subscriptions_are_made() -> None:
+    """Between a socket's attach and its subscriptions the worker holds it but no other worker can
+    reach it: ``serving`` says so, and is what a caller waits on before going through the bus."""
+    from datetime import UTC, datetime
+
+    from dojo_epos.platform.routing import Router
+
+    bus, gateway = _SlowBus(), _Gateway()
+    router = Router(gateway, bus, worker_id="w")  # type: ignore[arg-type]
+    conn = gateway.live[scope_of()] = _Conn(scope_of(), datetime.now(UTC))
+    attaching = asyncio.create_task(router._attached(conn))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    assert router.holds(scope_of()) and not router.serving(scope_of())
+    await attaching
+    assert router.serving(scope_of())
+    conn.closed = True
+    assert not router.serving(scope_of())
     await router.close()

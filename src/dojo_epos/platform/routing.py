@@ -148,6 +148,13 @@ class Router:
         conn = self.gateway.connection(scope)
         return conn is not None and not conn.closed
 
+    def serving(self, scope: Scope) -> bool:
+        """Whether this worker holds the scope's socket *and* answers for it on the bus: false
+        for the moment between a socket's attach and its subscriptions (a call or flow started
+        through another worker then finds no responder), and while the bus is down."""
+        held = self._held.get(scope)
+        return self.holds(scope) and held is not None and bool(held.subscriptions)
+
     async def connected(self, scope: Scope) -> bool:
         """Whether any worker holds a socket for the scope (a ping over the bus if not this one)."""
         if self.holds(scope):
