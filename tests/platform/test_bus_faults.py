@@ -155,8 +155,11 @@ async def test_a_socket_taken_while_nats_is_down_is_reachable_once_it_is_back(
     await until(a_unhealthy)
     async with connect(a.ws_url, additional_headers=auth_headers()) as ws:
         epos = WsEpos(ws, answer_orders)
-        await wait_for(a.holds)
+        # A holds the socket but cannot answer for it on a bus that is down: not yet serving
+        await wait_for(lambda: a.platform.router.holds(scope_of()))
+        assert not a.holds()
         nats_server.start()
+        await wait_for(a.holds)  # its subscriptions are made once the bus is back
 
         async def routed() -> bool:
             outcome = await b.platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})

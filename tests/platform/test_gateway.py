@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -83,9 +84,12 @@ async def ws_epos(live: LiveServer, answer: Answer = answer_orders,
             epos.task.cancel()
 
 
-async def wait_for(condition: Callable[[], bool]) -> None:
-    """Yield to the loop until ``condition`` holds (no time limit of our own: pytest's applies)."""
+async def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Yield to the loop until ``condition`` holds; fail after ``seconds`` (a condition that is
+    never reached is a failure to read, not a hang that runs CI out of time)."""
+    deadline = time.monotonic() + seconds
     while not condition():
+        assert time.monotonic() < deadline, f"not reached within {seconds} s: {condition}"
         await asyncio.sleep(0.005)
 
 
