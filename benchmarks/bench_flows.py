@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Config, Figure, Report
+from benchmarks.harness import Config, Figure, Report, Target
 from benchmarks.procs import serve_app
 
 __all__ = ["run"]
@@ -31,6 +31,8 @@ TABLE = "T3"  # no seeded open order sits on it
 USER, PASSWORD = "bench", "bench-password-123"
 KEYS = {"rest": "sk_sandbox_flowsrest0123456789", "ws": "sk_sandbox_flowsws0123456789"}
 SOFTWARE_HOUSE = "bench-house"
+#: Issue 17: a flow costs at most a tenth more than its calls, on both transports.
+TARGET = Target("ratio", "<=", 1.1)
 
 
 async def run(cfg: Config, report: Report) -> list[Figure]:
@@ -42,7 +44,7 @@ async def run(cfg: Config, report: Report) -> list[Figure]:
         flow_ms = statistics.median(r["flow_ms"] for r in runs)
         calls_ms = statistics.median(r["calls_ms"] for r in runs)
         figures.append(Figure(
-            f"flows.pay_at_table.{transport}", flow_ms, "ms", calls_ms,
+            f"flows.pay_at_table.{transport}", flow_ms, "ms", calls_ms, TARGET,
             notes=f"median of {len(runs)} runs vs the sum of their calls "
                   f"({runs[0]['calls']} calls a run); ratio = engine overhead",
             details={"runs": runs}))

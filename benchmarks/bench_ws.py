@@ -14,7 +14,8 @@ The bare client offers no permessage-deflate, as the connector does not by defau
 
 ``ws.invoke`` figures go through ``Platform.invoke`` instead, the path a tester flow or a Dojo
 product takes: the registry lookup, params and result validation and the call log in the platform
-database.
+database. ``ws.plain_peer`` figures make both calls with the echo baseline's own client as the EPOS
+(bare websockets, the same reply bytes): the platform's cost with nothing of ours on the other side.
 """
 
 from __future__ import annotations
@@ -70,10 +71,26 @@ async def run(cfg: Config, report: Report) -> list[Figure]:
                     results[variant] = await platform.read(timeout=120)
                 finally:
                     await connector.stop()
+            results["plain"] = await _plain_peer(platform, url, reply)
             results["rest"] = await _rest_invoke(platform, Path(tmp), db_url, order_id)
         finally:
             await platform.stop()
     return _figures(results, echo, len(reply))
+
+
+async def _plain_peer(platform: Child, url: str, reply: str) -> dict[str, Any]:
+    """The gateway and ``Platform.invoke`` answered by the echo baseline's own client (bare
+    websockets, the same reply bytes): what the platform costs with no Python connector on the
+    machine's other core (a stranger's EPOS in any language)."""
+    peer = await Child.start("benchmarks.bench_ws", "echo_client", {
+        "url": url, "reply": reply,
+        "headers": {"Authorization": f"Basic {KEY}", "software-house-id": SOFTWARE_HOUSE}})
+    try:
+        await platform.send({"measure": "plain", "invoke": True})
+        found: dict[str, Any] = await platform.read(timeout=120)
+        return found
+    finally:
+        await peer.stop()
 
 
 async def _rest_invoke(platform: Child, tmp: Path, db_url: str, order_id: str) -> dict[str, Any]:
@@ -125,6 +142,16 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
             INVOKE_TARGETS[n],
             "Platform.invoke: registry, validation and call log included" + _log_note(got),
             details={"invoke": got}))
+    plain = results["plain"]
+    for n in INFLIGHT:
+        for path in ("gateway", "invoke"):
+            got = plain[path][str(n)]
+            figures.append(Figure(
+                f"ws.plain_peer.{path}.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
+                notes=f"{'Gateway.call' if path == 'gateway' else 'Platform.invoke'} answered by "
+                      "the echo's bare websockets client: the platform's cost alone (reported; "
+                      "the targets are judged with the connector)" + _log_note(got),
+                details={path: got}))
     rest = results["rest"]
     for n in INFLIGHT:
         got, base = rest["invoke"][str(n)], rest["bare"][str(n)]
@@ -332,7 +359,8 @@ async def _echo_client(args: dict[str, Any]) -> None:
     from websockets.asyncio.client import connect
 
     template: str = args["reply"]
-    async with connect(args["url"], max_size=None, ping_interval=None, compression=None) as ws:
+    async with connect(args["url"], max_size=None, ping_interval=None, compression=None,
+                       additional_headers=args.get("headers")) as ws:
         answering = asyncio.ensure_future(_answer(ws, template))
         await command()
         answering.cancel()
