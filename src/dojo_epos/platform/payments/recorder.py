@@ -28,8 +28,26 @@ __all__ = ["PaymentRecorder"]
 
 log = logging.getLogger("dojo_epos.platform.payments")
 
-#: The capabilities whose accepted calls carry payments.
-_PAYING = frozenset({"RecordOrderPayment", "CreateOrder"})
+def _recorded_payment(outcome: InvocationResult, wire: dict[str, Any]
+                      ) -> tuple[str | None, list[m.Payment]]:
+    """RecordOrderPayment: the order and the one payment its params carry."""
+    params = m.RecordOrderPaymentParams.model_validate(wire)
+    return params.order_id, [m.Payment(payment_intent_id=params.payment_intent_id,
+                                       paid_amount=params.paid_amount,
+                                       tips_amount=params.tips_amount)]
+
+
+def _created_order(outcome: InvocationResult, wire: dict[str, Any]
+                   ) -> tuple[str | None, list[m.Payment]]:
+    """CreateOrder: the order the EPOS created and the payments the params carry."""
+    if not isinstance(outcome.result, m.Order):
+        return None, []
+    return outcome.result.id, list(m.CreateOrderParams.model_validate(wire).payments or ())
+
+
+#: The capabilities whose accepted calls carry payments, and how to read them (the params may be
+#: anything a tester sent: a ValidationError means no payment).
+_PAYING = {"RecordOrderPayment": _recorded_payment, "CreateOrder": _created_order}
 
 
 class PaymentRecorder:
@@ -43,24 +61,16 @@ class PaymentRecorder:
             name = lookup(outcome.capability).name
         except UnknownCapability:
             return
-        if name not in _PAYING:  # most calls are reads: nothing to look at (the invoke hot path)
+        read = _PAYING.get(name)
+        if read is None:  # most calls are reads: nothing to look at (the invoke hot path)
             return
         headers = wire.get("headers") if isinstance(wire.get("headers"), dict) else {}
         assert isinstance(headers, dict)
         waiter = headers.get("waiterId") if isinstance(headers.get("waiterId"), str) else None
         product = headers.get("dojoRequestingProduct")
         product = product if isinstance(product, str) else None
-        payments: list[m.Payment] = []
-        order_id: str | None = None
         try:
-            if name == "RecordOrderPayment":
-                params = m.RecordOrderPaymentParams.model_validate(wire)
-                order_id = params.order_id
-                payments = [m.Payment(payment_intent_id=params.payment_intent_id,
-                                      paid_amount=params.paid_amount, tips_amount=params.tips_amount)]
-            elif name == "CreateOrder" and isinstance(outcome.result, m.Order):
-                order_id = outcome.result.id
-                payments = list(m.CreateOrderParams.model_validate(wire).payments or ())
+            order_id, payments = read(outcome, wire)
         except ValidationError:  # a tester sent bad input on purpose and the EPOS took it
             log.info("%s: %s accepted params that are not a payment; no intent", scope, name)
             return
