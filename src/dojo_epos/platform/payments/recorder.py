@@ -28,6 +28,7 @@ __all__ = ["PaymentRecorder"]
 
 log = logging.getLogger("dojo_epos.platform.payments")
 
+
 def _recorded_payment(outcome: InvocationResult, wire: dict[str, Any]
                       ) -> tuple[str | None, list[m.Payment]]:
     """RecordOrderPayment: the order and the one payment its params carry."""
