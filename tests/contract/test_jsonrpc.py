@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dojo_epos.contract.errors import EposError, ErrorType
-from dojo_epos.contract.jsonrpc import ErrorReply, InvalidFrame, Peer, Request, Result, encode
+from dojo_epos.contract.jsonrpc import (
+    ErrorReply,
+    InvalidFrame,
+    Peer,
+    Request,
+    Result,
+    encode,
+    reply_event,
+)
 
 
 def _pair() -> tuple[Peer, Peer]:
@@ -44,8 +53,30 @@ def test_result_is_correlated_with_the_request_and_carries_its_method() -> None:
         "jsonrpc": "2.0", "id": rid, "method": "GetOrderByIdV1", "result": {"id": "o1"}
     }
     platform.receive_text(frame)
-    assert platform.events_received() == [Result(rid, "GetOrderByIdV1", {"id": "o1"})]
+    [reply] = platform.events_received()
+    assert reply == Result(rid, "GetOrderByIdV1", {"id": "o1"})
+    assert isinstance(reply, Result) and reply.frame == frame  # where it came from, verbatim
     assert platform.pending == 0
+
+
+@pytest.mark.parametrize(("members", "kind", "error_type"), [
+    ('"result": {"a": 1}', Result, None),
+    ('"error": {"errorType": "NotFound", "debugMessage": "no"}', ErrorReply, ErrorType.NOT_FOUND),
+    ('"result": {}, "error": {"errorType": "NotFound"}', ErrorReply, ErrorType.UNEXPECTED_ERROR),
+])
+def test_a_reply_keeps_the_frame_it_came_in_as_sent(members: str, kind: type, error_type: Any
+                                                    ) -> None:
+    """Spacing, member order, escapes: the frame is kept as the other side wrote it, whatever
+    the reply turns out to be (a reply carrying both is an error: spec defect #22)."""
+    platform = Peer()
+    rid = platform.send_request("GetOrderByIdV1", {})
+    frame = f'{{ {members} ,"id" : "{rid}", "jsonrpc": "2\u002e0"}}'
+    platform.receive_text(frame)
+    [reply] = platform.events_received()
+    assert isinstance(reply, kind) and reply.frame == frame
+    assert reply_event(json.loads(frame), rid, "GetOrderByIdV1", frame) == reply
+    if isinstance(reply, ErrorReply):
+        assert reply.error.error_type is error_type
 
 
 def test_error_reply_is_an_eposerror_without_result() -> None:

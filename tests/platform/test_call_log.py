@@ -1,15 +1,19 @@
-"""The call log: every invocation is recorded, off the caller's path, and a PUT is seen at once."""
+"""The call log: every invocation is recorded, off the caller's path, and a PUT is seen at once;
+a reply is kept as the EPOS sent it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
 
-from dojo_epos.platform import Failure, Platform
-from tests.platform.conftest import RestEpos, scope_of
+from dojo_epos.platform import Failure, Platform, calllog
+from tests.platform.conftest import LiveServer, RestEpos, auth_headers, make_order, scope_of
+from tests.platform.test_gateway import register_ws, wait_for, ws_epos
 from tests.platform.test_invoke_rest import register_rest
 
 
@@ -92,3 +96,86 @@ async def test_the_writer_batches_calls_and_a_flush_cuts_its_wait_short(
     await asyncio.wait_for(platform.invoker.flush_log(), 5)
     assert batches == [5]
     assert len(await platform.store.calls(scope_of(), limit=100)) == 5
+
+
+# -- what the log keeps of a reply: the EPOS's own text -------------------------------------------
+
+
+async def _stored_replies(platform: Platform) -> list[str]:
+    """The reply column's text as the database holds it, oldest first."""
+    await platform.invoker.flush_log()
+    async with platform.store.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(
+            "SELECT reply FROM platform_calls ORDER BY id")).all()
+    return [r[0] for r in rows]
+
+
+def _odd_order() -> str:
+    """An order as another EPOS may write it: its own spacing, an escape where we would write the
+    character, and a member the contract does not define."""
+    order = json.dumps(make_order().to_wire("ws"), separators=(", ", ": "))
+    order = order.replace('"T1"', '"T\\u0031"')  # the table id, spelled with an escape
+    return order[:-1] + ', "x-vendor": [1]}'
+
+
+def _odd_frame(request_id: str) -> str:
+    """A reply frame in another EPOS's member order, around :func:`_odd_order`."""
+    return f'{{"id": {json.dumps(request_id)}, "result": {_odd_order()}, "jsonrpc": "2.0"}}'
+
+
+@pytest.mark.socket
+async def test_a_websocket_reply_is_logged_as_the_frame_the_epos_sent(live: LiveServer) -> None:
+    """Not our reading of it re-encoded: the frame verbatim, in the ring and in the database."""
+    sent: list[str] = []
+
+    async def epos(ws: ClientConnection) -> None:
+        async for frame in ws:
+            sent.append(_odd_frame(json.loads(frame)["id"]))
+            await ws.send(sent[-1])
+
+    async with connect(live.ws_url, additional_headers=auth_headers()) as ws:
+        task = asyncio.create_task(epos(ws))
+        await wait_for(lambda: live.platform.gateway.connection(scope_of()) is not None)
+        await register_ws(live, ["GetOrderById"])
+        outcome = await live.platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
+        task.cancel()
+    assert outcome.ok, outcome.detail
+    assert outcome.reply == {"result": json.loads(sent[0])["result"]}  # the reply as data
+    [logged] = live.platform.invoker.recent(scope_of())
+    assert logged.reply == json.loads(sent[0]) and logged.reply["result"]["x-vendor"] == [1]
+    assert await _stored_replies(live.platform) == sent
+
+
+async def test_a_rest_body_is_logged_as_the_epos_sent_it(http: httpx.AsyncClient,
+                                                        platform: Platform) -> None:
+    body = _odd_order().encode()
+
+    async def odd_epos(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    platform.invoker.set_http_transport(httpx.ASGITransport(app=odd_epos))
+    await register_rest(http, ["GetOrderById"])
+    outcome = await platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
+    assert outcome.ok, outcome.detail  # the order is read, the other members ignored
+    [stored] = await _stored_replies(platform)
+    assert stored == '{"status":200,"body":' + body.decode() + "}"
+    assert json.loads(stored) == outcome.reply == {"status": 200, "body": json.loads(body)}
+
+
+@pytest.mark.socket
+async def test_a_reply_frame_longer_than_the_log_keeps_is_noted_not_stored(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calllog, "MAX_LOGGED_BYTES", 200)
+    monkeypatch.setattr(calllog._bounded_text, "__defaults__", (200,))
+    async with ws_epos(live):
+        await register_ws(live, ["GetOrderById"])
+        outcome = await live.platform.invoke(scope_of(), "GetOrderById", {"orderId": "ord_1"})
+    assert outcome.ok
+    [logged] = live.platform.invoker.recent(scope_of())
+    assert logged.reply["truncated"] is True and logged.reply["jsonBytes"] > 200
+    assert logged.reply["excerpt"].startswith('{"jsonrpc": "2.0"')
+    [stored] = await _stored_replies(live.platform)
+    assert json.loads(stored) == logged.reply

@@ -17,9 +17,12 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from dojo_epos.contract.jsonrpc import ErrorReply, Result
 from dojo_epos.contract.tester_models import Status
 from dojo_epos.platform import CLOSE_REPLACED, Failure, Platform, PlatformSettings, build_platform_app
 from dojo_epos.platform.bus import MemoryBus
+from dojo_epos.platform.gateway import ConnectionLost
+from dojo_epos.platform.routing import _decode_reply
 from dojo_epos.serving import Served, start_server
 from tests.platform.buses import bus_settings
 from tests.platform.conftest import auth_headers, scope_of
@@ -94,6 +97,9 @@ async def test_a_call_through_one_worker_reaches_the_socket_held_by_the_other(
     assert a.platform.gateway.totals.requests_sent == 2
     assert [r.capability for r in b.platform.invoker.recent()] == ["GetOrderById"] * 2
     assert a.platform.invoker.recent() == []
+    # The replies come over the bus as the EPOS's own frames: B logs them as the EPOS sent them.
+    sent = [json.loads(json.dumps(answer_orders(m))) for m in epos.received]
+    assert [r.reply for r in reversed(b.platform.invoker.recent())] == sent
 
 
 async def test_no_worker_holding_the_socket_is_not_connected(workers: tuple[Worker, Worker]) -> None:
@@ -256,3 +262,22 @@ async def test_a_socket_is_served_only_once_its_subscriptions_are_made() -> None
     conn.closed = True
     assert not router.serving(scope_of())
     await router.close()
+
+
+@pytest.mark.parametrize(("payload", "kind"), [
+    ({"id": "r1", "frame": '{"jsonrpc":"2.0","id":"r1","result":{"a":1}}'}, Result),
+    ({"id": "r1", "frame": '{"jsonrpc":"2.0","id":"r1","error":{"errorType":"NotFound"}}'},
+     ErrorReply),
+    ({"id": "r1", "result": {"a": 1}}, Result),  # from a worker that had no frame to pass on
+])
+def test_a_routed_reply_is_read_from_the_frame_it_carries(payload: dict[str, Any], kind: type
+                                                          ) -> None:
+    reply = _decode_reply(json.dumps(payload).encode(), "GetOrderByIdV1", 5.0)
+    assert isinstance(reply, kind) and reply.id == "r1" and reply.method == "GetOrderByIdV1"
+    assert reply.frame == payload.get("frame")
+
+
+@pytest.mark.parametrize("frame", ["{not json", '"a string"', '{"jsonrpc":"2.0","id":"r1"}'])
+def test_a_routed_frame_that_is_no_reply_is_a_lost_connection(frame: str) -> None:
+    with pytest.raises(ConnectionLost):
+        _decode_reply(json.dumps({"id": "r1", "frame": frame}).encode(), "GetOrderByIdV1", 5.0)

@@ -53,6 +53,7 @@ __all__ = [
     "encode",
     "loads_strict",
     "new_request_id",
+    "reply_event",
     "valid_id",
 ]
 
@@ -78,20 +79,42 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """A successful reply to a request this peer sent; ``method`` is the one we sent."""
+    """A successful reply to a request this peer sent; ``method`` is the one we sent.
+
+    ``frame`` is the reply's frame as the other side sent it (its JSON text, verbatim), when known:
+    where the reply came from, not part of its value (not compared, not shown).
+    """
 
     id: Id
     method: str
     result: Any
+    frame: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorReply:
-    """An error reply to a request this peer sent, its EPOSError already parsed."""
+    """An error reply to a request this peer sent, its EPOSError already parsed (``frame`` as for
+    :class:`Result`)."""
 
     id: Id
     method: str
     error: EposError
+    frame: str | None = field(default=None, compare=False, repr=False)
+
+
+def reply_event(message: dict[str, Any], msg_id: Id, method: str,
+                frame: str | None = None) -> Result | ErrorReply:
+    """The event of a reply ``message`` (an object with ``result`` or ``error``) to ``method``.
+
+    A reply that carries both is an error (spec defect #22), whatever its result says.
+    """
+    if "result" in message and "error" in message:
+        return ErrorReply(msg_id, method, EposError(
+            ErrorType.UNEXPECTED_ERROR, "reply carries both result and error (spec defect #22)"),
+            frame)
+    if "error" in message:
+        return ErrorReply(msg_id, method, EposError.from_wire(message["error"]), frame)
+    return Result(msg_id, method, message["result"], frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,18 +308,8 @@ class Peer:
         if sent_method is None:
             self._invalid(f"reply to an unknown or expired request id {msg_id!r}", excerpt=text)
             return
-        if "result" in message and "error" in message:
-            del self._pending[msg_id]
-            self._events.append(
-                ErrorReply(msg_id, sent_method,
-                           EposError(ErrorType.UNEXPECTED_ERROR,
-                                     "reply carries both result and error (spec defect #22)")))
-            return
         del self._pending[msg_id]
-        if "error" in message:
-            self._events.append(ErrorReply(msg_id, sent_method, EposError.from_wire(message["error"])))
-        else:
-            self._events.append(Result(msg_id, sent_method, message["result"]))
+        self._events.append(reply_event(message, msg_id, sent_method, text))
 
     # -- outgoing ---------------------------------------------------------------------------
 

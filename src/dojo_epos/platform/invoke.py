@@ -288,6 +288,7 @@ class Invoker:
         except ConnectionLost as exc:
             raise _Stop(Failure.TRANSPORT_ERROR, f"{capability.rpc_method}: {exc}") from None
         envelope["id"] = reply.id
+        outcome.reply_text = reply.frame
         if isinstance(reply, Result):
             outcome.reply = {"result": reply.result}
             outcome.result = _validate_result(capability, reply.result)
@@ -349,8 +350,10 @@ class Invoker:
         except httpx.HTTPError as exc:
             raise _Stop(Failure.TRANSPORT_ERROR,
                         f"{method} {url}: {type(exc).__name__}: {exc}") from None
-        data, is_json = _body_of(content)
+        data, is_json, text = _body_of(content)
         outcome.reply = {"status": response.status_code, "body": data}
+        if text is not None:
+            outcome.reply_text = f'{{"status":{response.status_code},"body":{text}}}'
         if response.is_success:
             if not is_json:
                 raise _Stop(Failure.SCHEMA_VIOLATION, "the reply body is not JSON", field="body")
@@ -388,12 +391,13 @@ class Invoker:
         self.calls.record(scope, outcome)
 
 
-def _body_of(content: bytes) -> tuple[Any, bool]:
-    """The body as JSON (and True), ``{}`` for an empty body (DeletePartyById has no schema), or
-    a text excerpt (and False)."""
+def _body_of(content: bytes) -> tuple[Any, bool, str | None]:
+    """The body as JSON (and True, and its text), ``{}`` for an empty body (DeletePartyById has no
+    schema; no text), or a text excerpt (and False; no text)."""
     if not content.strip():
-        return {}, True
+        return {}, True, None
     try:
-        return loads_strict(content.decode("utf-8")), True
+        text = content.decode("utf-8")
+        return loads_strict(text), True, text
     except (ValueError, RecursionError):
-        return content[:2000].decode("utf-8", "replace"), False
+        return content[:2000].decode("utf-8", "replace"), False, None

@@ -61,6 +61,10 @@ class InvocationResult:
     #: The caller expected this EPOSError (a flow checking a refusal): shown as expected, not
     #: counted as an error.
     expected: bool = False
+    #: ``reply`` as JSON text with the EPOS's own part verbatim, when it was JSON: over the
+    #: WebSocket the reply frame as sent, over REST ``{"status": .., "body": <the body as sent>}``.
+    #: What the call log keeps (see :mod:`.calllog`); None when there is no such text.
+    reply_text: str | None = None
 
     @property
     def outcome(self) -> str:

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dojo_epos.contract.errors import EposError
-from dojo_epos.contract.jsonrpc import ErrorReply, Result
+from dojo_epos.contract.jsonrpc import ErrorReply, Result, loads_strict, reply_event
 from dojo_epos.platform.accounts import Scope
 from dojo_epos.platform.bus import Bus, BusTimeout, BusUnavailable, NoResponders, Subscription, subject_token
 from dojo_epos.platform.faults import Fault
@@ -215,6 +215,8 @@ class Router:
             return _encode({"failure": "timed_out", "id": exc.request_id, "timeout": exc.timeout})
         except ConnectionLost as exc:
             return _encode({"failure": "lost", "detail": str(exc)})
+        if reply.frame is not None:  # the EPOS's own frame: read again, as it was, by the caller
+            return _encode({"id": reply.id, "frame": reply.frame})
         if isinstance(reply, Result):
             return _encode({"id": reply.id, "result": reply.result})
         return _encode({"id": reply.id, "error": reply.error.to_wire()})
@@ -360,6 +362,15 @@ def _decode_reply(raw: bytes, method: str, timeout: float) -> Result | ErrorRepl
         raise CallTimedOut(str(reply.get("id")), float(reply.get("timeout") or timeout))
     if failure is not None:
         raise ConnectionLost(str(reply.get("detail")))
+    frame = reply.get("frame")
+    if isinstance(frame, str):
+        try:
+            message = loads_strict(frame)
+        except (ValueError, RecursionError):
+            raise ConnectionLost("the worker holding the socket sent an unreadable frame") from None
+        if isinstance(message, dict) and ("result" in message or "error" in message):
+            return reply_event(message, reply.get("id"), method, frame)
+        raise ConnectionLost("the worker holding the socket sent a frame that is not a reply")
     if "error" in reply:
         return ErrorReply(reply.get("id"), method, EposError.from_wire(reply["error"]))
     return Result(reply.get("id"), method, reply.get("result"))

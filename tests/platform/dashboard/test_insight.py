@@ -94,6 +94,9 @@ def test_calls_are_found_by_exact_ids_in_bodies_paths_and_replies() -> None:
     for _ in range(50):
         deep = {"a": deep}
     assert not mentions(row(0, request=deep), "orderId", "x")  # bounded, no recursion error
+    # A WebSocket reply is logged as its frame: the frame's own id is the request's, not an order's.
+    frame = row(0, reply={"jsonrpc": "2.0", "id": "r-7", "result": {"id": "ord_3"}})
+    assert mentions(frame, "orderId", "ord_3") and not mentions(frame, "orderId", "r-7")
 
 
 def test_a_key_label_is_its_prefix_and_last_four_characters() -> None:

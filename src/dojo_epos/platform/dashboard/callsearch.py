@@ -2,7 +2,8 @@
 
 A call *mentions* an id when its request or reply carries it under that field name anywhere (a
 WebSocket call's params, a REST body, an EPOSError's ``traceId``, an order in a search page) or, for
-an order id, in a REST request's path (``/v1/orders/{orderId}/...``). Matching is exact, not a
+an order id, in a REST request's path (``/v1/orders/{orderId}/...``) or as an order's own ``id`` in
+a reply (not a JSON-RPC frame's ``id``, which is the request's). Matching is exact, not a
 substring, so ``ord_1`` does not find ``ord_10``.
 """
 
@@ -48,5 +49,12 @@ def mentions(row: CallRow, field: str, wanted: str) -> bool:
         return True
     if field == "orderId":
         # an order in a reply is {"id": ...}; an order's own id counts as its order id
-        return _in_path(row.request, wanted) or _carries(row.reply, {"id"}, wanted)
+        return _in_path(row.request, wanted) or _carries(_answer(row.reply), {"id"}, wanted)
     return False
+
+
+def _answer(reply: Any) -> Any:
+    """A reply without a WebSocket frame's own ``id`` (the JSON-RPC request's, not an order's)."""
+    if isinstance(reply, dict) and "jsonrpc" in reply:
+        return {key: value for key, value in reply.items() if key in ("result", "error")}
+    return reply
