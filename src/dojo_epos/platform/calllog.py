@@ -84,7 +84,7 @@ def _bounded_json(value: Any, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, Encod
     if short and encoded:
         own = EncodedJSON(text)
         return own, own
-    note = {"truncated": True, "jsonBytes": size, "excerpt": text[: min(limit, 2000)]}
+    note = _too_long(text, size, limit)
     return value if short else note, EncodedJSON(json.dumps(note))
 
 
@@ -97,8 +97,13 @@ def _bounded_text(text: str, limit: int = MAX_LOGGED_BYTES) -> tuple[Any, Encode
     if size <= limit:
         own = EncodedJSON(text)
         return own, own
-    note = {"truncated": True, "jsonBytes": size, "excerpt": text[: min(limit, 2000)]}
+    note = _too_long(text, size, limit)
     return note, EncodedJSON(json.dumps(note))
+
+
+def _too_long(text: str, size: int, limit: int) -> dict[str, Any]:
+    """What is kept of a request or reply of ``size`` bytes longer than ``limit``: a note."""
+    return {"truncated": True, "jsonBytes": size, "excerpt": text[: min(limit, 2000)]}
 
 
 def _kept(value: Any) -> Any:

@@ -13,6 +13,9 @@ the routed request and are acted out by the holder on its socket.
   :class:`~.gateway.ConnectionLost`;
 * a bus that is down fails the call at once with :class:`~.bus.BusUnavailable`, unless the socket
   is local, which needs no bus.
+* the reply comes back as the EPOS's own frame, read again here (:func:`~dojo_epos.contract.
+  jsonrpc.reply_event`), so the call log of the worker that made the call keeps it as the EPOS
+  sent it.
 
 Other parts of the platform can serve a subject of their own for each scope held here
 (:meth:`Router.serve_held`): the tester starts a flow on the worker holding the socket that way, so
