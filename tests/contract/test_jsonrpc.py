@@ -70,7 +70,7 @@ def test_a_reply_keeps_the_frame_it_came_in_as_sent(members: str, kind: type, er
     the reply turns out to be (a reply carrying both is an error: spec defect #22)."""
     platform = Peer()
     rid = platform.send_request("GetOrderByIdV1", {})
-    frame = f'{{ {members} ,"id" : "{rid}", "jsonrpc": "2\u002e0"}}'
+    frame = f'{{ {members} ,"id" : "{rid}", "jsonrpc": "2\\u002e0"}}'
     platform.receive_text(frame)
     [reply] = platform.events_received()
     assert isinstance(reply, kind) and reply.frame == frame
