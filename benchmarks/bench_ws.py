@@ -12,6 +12,12 @@ bytes the connector sent (the id swapped in), and the server matches replies to 
 The bare client offers no permessage-deflate, as the connector does not by default (see
 :mod:`dojo_epos.epos.connector`): both sides of the ratio send the same uncompressed frames.
 
+The echo pair stays up for the whole run and each measurement alternates with it, round after
+round (:func:`rounds_for`), as the REST benchmark alternates its servers: this shared machine's
+speed drifts over a minute (the echo alone measured 18,346 and 25,876 calls/s at 32 in flight in
+two runs of one afternoon), and an echo measured once, before everything else, put that drift on
+one side of every ratio. Each figure's baseline is the echo of the rounds taken beside it.
+
 ``ws.invoke`` figures go through ``Platform.invoke`` instead, the path a tester flow or a Dojo
 product takes: the registry lookup, params and result validation and the call log in the platform
 database. ``ws.plain_peer`` figures make both calls with the echo baseline's own client as the EPOS
@@ -30,7 +36,7 @@ from typing import Any
 
 from benchmarks.datasets import history_id, seeded_sqlite, sqlite_url
 from benchmarks.handlers import FixedOrderHandler, load_order
-from benchmarks.harness import Config, Figure, Report, Target, closed_loop
+from benchmarks.harness import Config, Figure, Report, Target, closed_loop, combine_loops
 from benchmarks.procs import Child, child_main, command, emit, serve_app
 
 __all__ = ["run"]
@@ -50,35 +56,62 @@ async def run(cfg: Config, report: Report) -> list[Figure]:
     db_url = sqlite_url(path)
     order_id = history_id(cfg.rest_orders // 2)
     order = await load_order(db_url, order_id)
+    rounds = rounds_for(cfg.ws_seconds)
     report.context["ws"] = {"inflight": list(INFLIGHT), "seconds": cfg.ws_seconds,
-                            "order_id": order_id, "orders": cfg.rest_orders}
-    common = {"seconds": cfg.ws_seconds, "warmup": min(0.5, cfg.ws_seconds / 2),
+                            "rounds": rounds, "order_id": order_id, "orders": cfg.rest_orders}
+    common = {"seconds": cfg.ws_seconds / rounds, "warmup": min(0.5, cfg.ws_seconds / 2),
               "order_id": order_id}
     reply = json.dumps({"jsonrpc": "2.0", "id": "__ID__", "result": order.to_wire("ws")},
                        separators=(",", ":"))
-    echo = await _echo(common, reply)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        platform = await Child.start("benchmarks.bench_ws", "platform", {
-            **common, "db_url": f"sqlite:///{Path(tmp) / 'platform.sqlite3'}"})
-        try:
-            url = f"ws://127.0.0.1:{(await platform.read())['port']}/epos"
-            for variant in ("memory", "sqlite"):
-                connector = await Child.start("benchmarks.bench_ws", "connector", {
-                    "url": url, "variant": variant, "db_url": db_url, "order_id": order_id})
-                try:
-                    await platform.send({"measure": variant, "invoke": variant == "memory"})
-                    results[variant] = await platform.read(timeout=120)
-                finally:
-                    await connector.stop()
-            results["plain"] = await _plain_peer(platform, url, reply)
-            results["rest"] = await _rest_invoke(platform, Path(tmp), db_url, order_id)
-        finally:
-            await platform.stop()
-    return _figures(results, echo, len(reply))
+    echoes: dict[str, dict[str, Any]] = {}
+    echo = await _Echo.start(common, reply)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            platform = await Child.start("benchmarks.bench_ws", "platform", {
+                **common, "db_url": f"sqlite:///{Path(tmp) / 'platform.sqlite3'}"})
+            try:
+                url = f"ws://127.0.0.1:{(await platform.read())['port']}/epos"
+                for variant in ("memory", "sqlite"):
+                    connector = await Child.start("benchmarks.bench_ws", "connector", {
+                        "url": url, "variant": variant, "db_url": db_url, "order_id": order_id})
+                    try:
+                        results[variant], echoes[variant] = await _alternate(
+                            platform, echo, {"measure": variant, "invoke": variant == "memory"},
+                            rounds)
+                    finally:
+                        await connector.stop()
+                results["plain"], echoes["plain"] = await _plain_peer(platform, echo, url, reply,
+                                                                      rounds)
+                results["rest"] = await _rest_invoke(platform, Path(tmp), db_url, order_id)
+            finally:
+                await platform.stop()
+    finally:
+        await echo.stop()
+    return _figures(results, echoes, len(reply))
 
 
-async def _plain_peer(platform: Child, url: str, reply: str) -> dict[str, Any]:
+def rounds_for(seconds: float) -> int:
+    """Rounds of at least one second each, at most three."""
+    return max(1, min(3, int(seconds)))
+
+
+async def _alternate(platform: Child, echo: _Echo, measure: dict[str, Any],
+                     rounds: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``measure`` on the platform and the echo in turn, ``rounds`` times; both combined."""
+    found: list[dict[str, Any]] = []
+    echoed: list[dict[str, Any]] = []
+    for n in range(rounds):
+        echoed.append(await echo.measure(first=n == 0))
+        await platform.send({**measure, "fresh": n == 0})
+        found.append(await platform.read(timeout=120))
+    combined = {path: {key: combine_loops([r[path][key] for r in found]) for key in found[0][path]}
+                for path in found[0]}
+    return combined, {key: combine_loops([r[key] for r in echoed]) for key in echoed[0]}
+
+
+async def _plain_peer(platform: Child, echo: _Echo, url: str, reply: str,
+                      rounds: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The gateway and ``Platform.invoke`` answered by the echo baseline's own client (bare
     websockets, the same reply bytes): what the platform costs with no Python connector on the
     machine's other core (a stranger's EPOS in any language)."""
@@ -86,9 +119,7 @@ async def _plain_peer(platform: Child, url: str, reply: str) -> dict[str, Any]:
         "url": url, "reply": reply,
         "headers": {"Authorization": f"Basic {KEY}", "software-house-id": SOFTWARE_HOUSE}})
     try:
-        await platform.send({"measure": "plain", "invoke": True})
-        found: dict[str, Any] = await platform.read(timeout=120)
-        return found
+        return await _alternate(platform, echo, {"measure": "plain", "invoke": True}, rounds)
     finally:
         await peer.stop()
 
@@ -125,33 +156,34 @@ async def _rest_invoke(platform: Child, tmp: Path, db_url: str, order_id: str) -
         await epos.stop()
 
 
-def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) -> list[Figure]:
+def _figures(results: dict[str, Any], echoes: dict[str, dict[str, Any]],
+             reply_bytes: int) -> list[Figure]:
     figures = []
     for variant, label in (("memory", "in_memory"), ("sqlite", "sqlite")):
         for n in INFLIGHT:
-            got, base = results[variant]["gateway"][str(n)], echo[str(n)]
+            got, base = results[variant]["gateway"][str(n)], echoes[variant][str(n)]
             figures.append(Figure(
                 f"ws.get_order_by_id.{label}.inflight_{n}", got["rate"], "calls/s", base["rate"],
                 TARGET_32 if (variant, n) == ("memory", 32) else None,
                 f"p50 {got['p50_ms']:.2f} ms vs echo {base['p50_ms']:.2f} ms; "
                 f"{reply_bytes} B replies", {"gateway": got, "echo": base}))
     for n in INFLIGHT:
-        got = results["memory"]["invoke"][str(n)]
+        got, base = results["memory"]["invoke"][str(n)], echoes["memory"][str(n)]
         figures.append(Figure(
-            f"ws.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
+            f"ws.invoke.in_memory.inflight_{n}", got["rate"], "calls/s", base["rate"],
             INVOKE_TARGETS[n],
             "Platform.invoke: registry, validation and call log included" + _log_note(got),
-            details={"invoke": got}))
+            details={"invoke": got, "echo": base}))
     plain = results["plain"]
     for n in INFLIGHT:
         for path in ("gateway", "invoke"):
-            got = plain[path][str(n)]
+            got, base = plain[path][str(n)], echoes["plain"][str(n)]
             figures.append(Figure(
-                f"ws.plain_peer.{path}.inflight_{n}", got["rate"], "calls/s", echo[str(n)]["rate"],
+                f"ws.plain_peer.{path}.inflight_{n}", got["rate"], "calls/s", base["rate"],
                 notes=f"{'Gateway.call' if path == 'gateway' else 'Platform.invoke'} answered by "
                       "the echo's bare websockets client: the platform's cost alone (reported; "
                       "the targets are judged with the connector)" + _log_note(got),
-                details={path: got}))
+                details={path: got, "echo": base}))
     rest = results["rest"]
     for n in INFLIGHT:
         got, base = rest["invoke"][str(n)], rest["bare"][str(n)]
@@ -164,18 +196,32 @@ def _figures(results: dict[str, Any], echo: dict[str, Any], reply_bytes: int) ->
     return figures
 
 
-async def _echo(common: dict[str, Any], reply: str) -> dict[str, Any]:
-    server = await Child.start("benchmarks.bench_ws", "echo_server", common)
-    try:
-        port = (await server.read())["port"]
-        client = await Child.start("benchmarks.bench_ws", "echo_client",
-                                   {"url": f"ws://127.0.0.1:{port}", "reply": reply})
+class _Echo:
+    """The bare websockets pair, up for the whole run: its server measures on each command."""
+
+    def __init__(self, server: Child, client: Child) -> None:
+        self.server, self.client = server, client
+
+    @classmethod
+    async def start(cls, common: dict[str, Any], reply: str) -> _Echo:
+        server = await Child.start("benchmarks.bench_ws", "echo_server", common)
         try:
-            return await server.read(timeout=120)
-        finally:
-            await client.stop()
-    finally:
-        await server.stop()
+            port = (await server.read())["port"]
+            client = await Child.start("benchmarks.bench_ws", "echo_client",
+                                       {"url": f"ws://127.0.0.1:{port}", "reply": reply})
+        except BaseException:
+            await server.stop()
+            raise
+        return cls(server, client)
+
+    async def measure(self, *, first: bool) -> dict[str, Any]:
+        """One round: each number in flight for the round's seconds (warmed up if ``first``)."""
+        await self.server.send({"measure": True, "first": first})
+        return await self.server.read(timeout=120)
+
+    async def stop(self) -> None:
+        await self.client.stop()
+        await self.server.stop()
 
 
 def _request(order_id: str) -> dict[str, Any]:
@@ -203,9 +249,11 @@ async def _platform(args: dict[str, Any]) -> None:
         if cmd.get("measure_rest"):
             emit(await _measure_rest(platform, cmd, args))
             continue
-        while (conn := platform.gateway.connection(scope)) is None or conn is previous:
-            await asyncio.sleep(0.02)
-        previous = conn
+        if cmd.get("fresh"):  # a new EPOS: wait for its socket (not the last one's)
+            while (conn := platform.gateway.connection(scope)) is None or conn is previous:
+                await asyncio.sleep(0.02)
+            previous = conn
+        warmup = args["warmup"] if cmd.get("fresh") else 0.0
 
         async def gateway_call() -> None:
             reply = await platform.gateway.call(scope, "GetOrderByIdV1", params)
@@ -220,11 +268,13 @@ async def _platform(args: dict[str, Any]) -> None:
         out: dict[str, Any] = {"gateway": {}, "invoke": {}}
         for n in INFLIGHT:
             out["gateway"][str(n)] = await closed_loop(
-                gateway_call, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
+                gateway_call, concurrency=n, seconds=args["seconds"], warmup=warmup)
         if cmd.get("invoke"):
             for n in INFLIGHT:
                 out["invoke"][str(n)] = await logged_loop(
-                    platform, invoke, concurrency=n, seconds=args["seconds"], warmup=args["warmup"])
+                    platform, invoke, concurrency=n, seconds=args["seconds"], warmup=warmup)
+        else:
+            del out["invoke"]
         emit(out)
     await served.stop()
     await platform.close()
@@ -346,11 +396,10 @@ async def _echo_server(args: dict[str, Any]) -> None:
                                       "method": "GetOrderByIdV1", "params": params}))
             await future
 
-        out = {}
-        for n in INFLIGHT:
-            out[str(n)] = await closed_loop(call, concurrency=n, seconds=args["seconds"],
-                                            warmup=args["warmup"])
-        emit(out)
+        while cmd := await command():
+            warmup = args["warmup"] if cmd.get("first") else 0.0
+            emit({str(n): await closed_loop(call, concurrency=n, seconds=args["seconds"],
+                                            warmup=warmup) for n in INFLIGHT})
         reading.cancel()
         done.set()
 

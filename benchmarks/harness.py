@@ -15,9 +15,10 @@ import asyncio
 import math
 import os
 import platform
+import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "Report",
     "Target",
     "closed_loop",
+    "combine_loops",
     "machine",
     "percentile",
     "ratio",
@@ -272,3 +274,31 @@ async def closed_loop(call: Callable[[], Awaitable[object]], *, concurrency: int
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return {"rate": len(latencies) / seconds, "concurrency": concurrency, **summarize(latencies)}
+
+
+#: How :func:`combine_loops` joins a number the rounds share (any other: the rounds' median).
+_SUMMED = frozenset({"n", "log_dropped"})
+_LARGEST = frozenset({"log_catch_up_ms"})
+
+
+def combine_loops(rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rounds of :func:`closed_loop` (equally long) as one: ``rate`` their mean, counts summed,
+    the call log's catch-up the longest, each percentile the median of the rounds' (as
+    :func:`benchmarks.loadgen.combine` does for wrk); ``rounds_rate`` keeps each round's rate."""
+    if not rounds:
+        raise ValueError("no rounds to combine")
+    out: dict[str, Any] = {}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        if key == "rate":
+            out[key] = sum(values) / len(values)
+        elif key in _SUMMED:
+            out[key] = sum(values)
+        elif key in _LARGEST:
+            out[key] = max(values)
+        elif key == "concurrency":
+            out[key] = values[0]
+        else:
+            out[key] = statistics.median(values)
+    out["rounds_rate"] = [round(r["rate"], 1) for r in rounds]
+    return out

@@ -28,6 +28,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from dojo_epos.platform.pool_stream import QuickReadableStream
+
 __all__ = ["IDLE_EXPIRY", "GuardedBackend", "RefusedAddress", "guarded_transport", "literal_address",
            "refused_host"]
 
@@ -134,8 +136,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 raise httpx.ConnectError(f"{host} resolves to no address")
             target = addresses[0]
         # Connect to the address checked, never to the name again (it could resolve differently).
-        return await self.inner.connect_tcp(target, port, timeout=timeout, local_address=local_address,
-                                            socket_options=socket_options)
+        return QuickReadableStream(await self.inner.connect_tcp(
+            target, port, timeout=timeout, local_address=local_address,
+            socket_options=socket_options))
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None
