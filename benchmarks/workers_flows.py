@@ -65,7 +65,7 @@ def account_key(n: int) -> str:
 
 
 async def pay_at_table_flows(cfg: Config, namespace: str, fresh_pg: Any, drop_pg: Any) -> Figure:
-    waves = 4 if cfg.flow_runs >= 10 else 3
+    waves = 8 if cfg.flow_runs >= 10 else 3
     ladder = LADDER if cfg.flow_runs >= 10 or len(LADDER) < 3 else LADDER[1::2]
     per_process = -(-ACCOUNTS // EPOS_PROCESSES)
     tables = -(-max(ladder) // ACCOUNTS)

@@ -58,10 +58,11 @@ def platform_serve(
     if workers > 1 and not url.startswith(("postgresql", "postgres")):
         raise fail("--workers above 1 needs a database they share: --db postgresql://...")
     ensure_sqlite_dir(url)
-    from dojo_epos.platform.workers import listening_socket, serve_workers
+    from dojo_epos.platform.workers import REUSE_PORT, listening_socket, port_holder, serve_workers
 
     try:
-        sock = listening_socket(host, port)
+        sock = (port_holder(host, port) if workers > 1 and REUSE_PORT
+                else listening_socket(host, port))
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound = sock.getsockname()[1]  # the port the system chose, for --port 0

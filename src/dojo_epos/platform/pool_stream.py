@@ -21,6 +21,7 @@ import ssl
 from typing import Any
 
 import httpcore
+
 # httpcore's own check, from its private module: tests/platform/test_pool_stream.py fails if it moves.
 from httpcore._utils import is_socket_readable
 
