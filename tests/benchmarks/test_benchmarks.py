@@ -118,6 +118,12 @@ async def test_ws_benchmark_produces_its_figures(tiny: Config, report: Report) -
     for figure in (f for f in figures if ".invoke." in f.name):  # ws.plain_peer.invoke too
         assert figure.details["invoke"]["log_dropped"] == 0, figure.notes
         assert figure.details["invoke"]["log_catch_up_ms"] >= 0
+    # Each figure against the echo of the rounds taken beside it (one round at the tiny size).
+    assert report.context["ws"]["rounds"] == bench_ws.rounds_for(tiny.ws_seconds)
+    for figure in (f for f in figures if f.name.startswith(("ws.get_order", "ws.invoke.",
+                                                            "ws.plain_peer"))):
+        echo = figure.details["echo"]
+        assert figure.baseline == echo["rate"] and len(echo["rounds_rate"]) >= 1, figure.name
 
 
 async def test_growth_benchmark_compares_each_size_with_the_smallest(tiny: Config,

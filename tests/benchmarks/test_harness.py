@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 from benchmarks.bench_rest import rounds_for
-from benchmarks.harness import Config, Figure, Report, Target, closed_loop, percentile, ratio
+from benchmarks.harness import (
+    Config,
+    Figure,
+    Report,
+    Target,
+    closed_loop,
+    combine_loops,
+    percentile,
+    ratio,
+)
 from benchmarks.loadgen import LoadResult, combine, parse_wrk
 from rich.console import Console
+
+from benchmarks import bench_ws
 
 
 def test_percentile_interpolates_between_ranks() -> None:
@@ -151,3 +162,24 @@ def test_rounds_combine_into_one_result_over_the_whole_time() -> None:
 
 def test_rest_rounds_are_two_seconds_or_more_and_at_most_four() -> None:
     assert [rounds_for(s) for s in (1.0, 2.0, 3.9, 4.0, 8.0, 30.0)] == [1, 1, 1, 2, 4, 4]
+
+
+def test_ws_rounds_are_a_second_or_more_and_at_most_three() -> None:
+    assert [bench_ws.rounds_for(s) for s in (0.5, 1.0, 2.9, 3.0, 30.0)] == [1, 1, 2, 3, 3]
+
+
+def test_closed_loop_rounds_combine_into_one() -> None:
+    """Rates averaged (equal rounds), counts and dropped entries summed, the longest catch-up,
+    percentiles the rounds' median; each round's rate kept."""
+    rounds = [{"rate": 100.0, "concurrency": 32, "n": 100, "p50_ms": 1.0, "p99_ms": 5.0,
+               "log_dropped": 0, "log_catch_up_ms": 3.0},
+              {"rate": 300.0, "concurrency": 32, "n": 300, "p50_ms": 3.0, "p99_ms": 9.0,
+               "log_dropped": 2, "log_catch_up_ms": 1.0},
+              {"rate": 200.0, "concurrency": 32, "n": 200, "p50_ms": 2.0, "p99_ms": 4.0,
+               "log_dropped": 1, "log_catch_up_ms": 2.0}]
+    whole = combine_loops(rounds)
+    assert whole == {"rate": 200.0, "concurrency": 32, "n": 600, "p50_ms": 2.0, "p99_ms": 5.0,
+                     "log_dropped": 3, "log_catch_up_ms": 3.0,
+                     "rounds_rate": [100.0, 300.0, 200.0]}
+    with pytest.raises(ValueError):
+        combine_loops([])
