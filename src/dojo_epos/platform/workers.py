@@ -9,9 +9,9 @@ workers share the parent's listening socket and whichever accepts first gets the
 
 Why not one shared socket everywhere: when several processes accept from one socket, the one that
 wakes first takes the connection, and an idle moment (registrations, a dashboard's first requests)
-hands most of the connections to one worker. Clients keep their connections alive, so the split
-lasts: in the two-worker benchmark one worker did 85% of the work (``worker_cores`` 0.93 against
-0.16) and two workers ran 1.09-1.33 times the flows of one, by run.
+hands most of the connections to one worker (asyncio accepts every connection waiting when it
+wakes, so a burst goes to one). Clients keep their connections alive, so the split lasts: in the
+two-worker benchmark one worker did 85% of the work (``worker_cores`` 0.93 against 0.16).
 
 Workers share nothing in memory: registrations, flows and the call log are in the database, and
 calls reach the worker holding a scope's socket over the bus (NATS). The parent only supervises: a
