@@ -15,7 +15,7 @@ The bare client offers no permessage-deflate, as the connector does not by defau
 The echo pair stays up for the whole run and each measurement alternates with it, round after
 round (:func:`rounds_for`), as the REST benchmark alternates its servers: this shared machine's
 speed drifts over a minute (the echo alone measured 18,346 and 25,876 calls/s at 32 in flight in
-two runs of one afternoon), and an echo measured once, before everything else, put that drift on
+two runs nine minutes apart), and an echo measured once, before everything else, put that drift on
 one side of every ratio. Each figure's baseline is the echo of the rounds taken beside it.
 
 ``ws.invoke`` figures go through ``Platform.invoke`` instead, the path a tester flow or a Dojo
