@@ -174,7 +174,8 @@ async def test_a_burst_of_connections_is_spread_over_the_workers(supervisor: str
     connections over them by their addresses. With one shared socket, the worker woken first
     accepted every connection waiting (asyncio accepts all it can per wake-up), so a burst (a
     flow's first calls, a dashboard's first page) went to one worker, and kept-alive clients
-    kept that split: in the two-worker benchmark one worker did 85% of the work."""
+    kept that split: in the two-worker benchmark one worker did 85% of the work. The burst comes
+    as soon as the URL is printed: every socket listens by then, so none is refused."""
     if not REUSE_PORT:
         pytest.skip("this system has no SO_REUSEPORT balancing: the workers share one socket")
     host, port = supervisor.removeprefix("http://").rsplit(":", 1)

@@ -58,14 +58,14 @@ def platform_serve(
     if workers > 1 and not url.startswith(("postgresql", "postgres")):
         raise fail("--workers above 1 needs a database they share: --db postgresql://...")
     ensure_sqlite_dir(url)
-    from dojo_epos.platform.workers import REUSE_PORT, listening_socket, port_holder, serve_workers
+    from dojo_epos.platform.workers import listening_socket, listening_sockets, serve_workers
 
     try:
-        sock = (port_holder(host, port) if workers > 1 and REUSE_PORT
-                else listening_socket(host, port))
+        sockets = (listening_sockets(host, port, workers) if workers > 1
+                   else [listening_socket(host, port)])
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = sock.getsockname()[1]  # the port the system chose, for --port 0
+    bound = sockets[0].getsockname()[1]  # the port the system chose, for --port 0
     several = f"{workers} workers, " if workers > 1 else ""
     console.print(f"platform on http://{host}:{bound} (dashboard at /dashboard), {several}bus {bus}")
     console.file.flush()  # a process reading our output sees where we listen at once
@@ -76,6 +76,6 @@ def platform_serve(
                              log_level=log_level, allowed_hosts=allowed_host or ())
 
     if workers == 1:
-        run(worker(0, [sock]), cancel_on_sigterm=False)
+        run(worker(0, sockets), cancel_on_sigterm=False)
         return
-    raise typer.Exit(serve_workers(workers, sock, worker))
+    raise typer.Exit(serve_workers(workers, sockets, worker))

@@ -1,11 +1,12 @@
 """``platform serve --workers N``: N platform processes serving one port.
 
-The parent holds the port and forks N workers that each run the whole platform
-(:func:`~.app.serve_platform`). Where the system has ``SO_REUSEPORT`` (Linux), each worker listens on
-a socket of its own bound to that port and the kernel spreads new connections (HTTP requests or
-EPOS sockets) over them evenly, by their addresses; the parent's socket is bound, never listening,
-so no connection waits on it, and it keeps the port while a worker is replaced. Elsewhere the
-workers share the parent's listening socket and whichever accepts first gets the connection.
+The parent makes the listening sockets and forks N workers that each run the whole platform
+(:func:`~.app.serve_platform`). Where the system has ``SO_REUSEPORT`` (Linux), there is one socket
+a worker, all bound to the port, and the kernel spreads new connections (HTTP requests or EPOS
+sockets) over them evenly, by their addresses. Every socket listens before the first worker starts
+(nothing is refused while they start), and the parent keeps them all open: a worker's replacement
+takes over its socket, with the connections that waited in it meanwhile. Elsewhere the workers
+share one socket and whichever accepts first gets the connection.
 
 Why not one shared socket everywhere: when several processes accept from one socket, the one that
 wakes first takes the connection, and an idle moment (registrations, a dashboard's first requests)
@@ -16,8 +17,9 @@ two-worker benchmark one worker did 85% of the work (``worker_cores`` 0.93 again
 Workers share nothing in memory: registrations, flows and the call log are in the database, and
 calls reach the worker holding a scope's socket over the bus (NATS). The parent only supervises: a
 worker that dies (even by ``kill -9``) is replaced, and its EPOSes, whose sockets died with it,
-reconnect to the others meanwhile (connections still waiting in its own socket's queue die with
-it, as its open ones do). SIGTERM or SIGINT to the parent stops every worker gracefully.
+reconnect (to the others, or, where the kernel puts a reconnection on the dead worker's listening
+socket, to its replacement, which is a second or two away). SIGTERM or SIGINT to the parent stops
+every worker gracefully.
 
 Why not uvicorn's own ``--workers``: it needs the app as an import string, so the settings would
 have to travel through environment variables, and it spawns fresh interpreters. Forking after the
@@ -36,7 +38,7 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-__all__ = ["REUSE_PORT", "listening_socket", "port_holder", "serve_workers"]
+__all__ = ["REUSE_PORT", "listening_socket", "listening_sockets", "serve_workers"]
 
 log = logging.getLogger("dojo_epos.platform.workers")
 
@@ -74,23 +76,31 @@ def listening_socket(host: str, port: int, backlog: int = 2048, *,
     return sock
 
 
-def port_holder(host: str, port: int) -> socket.socket:
-    """What the parent holds for workers with sockets of their own: ``host:port`` bound with
-    ``SO_REUSEPORT`` and never listening (the kernel hands connections to listening sockets
-    only). Its port is the one the system chose for port 0."""
-    return _bound(host, port, reuse_port=True)
+def listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
+    """One listening socket a worker on ``host:port`` (``SO_REUSEPORT``; the first one's port is
+    the one the system chose for port 0), or one shared socket where there is no such balancing."""
+    first = listening_socket(host, port, reuse_port=REUSE_PORT)
+    if not REUSE_PORT:
+        return [first]
+    sockets = [first]
+    try:
+        for _ in range(workers - 1):
+            sockets.append(listening_socket(host, first.getsockname()[1], reuse_port=True))
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def serve_workers(
     workers: int,
-    sock: socket.socket,
+    sockets: Sequence[socket.socket],
     run_worker: Callable[[int, Sequence[socket.socket]], Coroutine[Any, Any, None]],
 ) -> int:
-    """Fork ``workers`` processes each running ``run_worker(index, [listening])``; supervise them
-    until SIGTERM/SIGINT, then stop them. Returns the exit code for the parent.
-
-    ``sock`` is either a listening socket the workers share, or a :func:`port_holder`: then each
-    worker listens on a socket of its own on that port, made after the fork."""
+    """Fork ``workers`` processes, worker ``i`` running ``run_worker(i, [sockets[i]])`` (or the one
+    socket they share); supervise them until SIGTERM/SIGINT, then stop them. Returns the exit code
+    for the parent. ``sockets``: :func:`listening_sockets`."""
     if workers < 1:
         raise ValueError("--workers must be at least 1")
     children: dict[int, int] = {}  # pid -> worker index
@@ -108,7 +118,11 @@ def serve_workers(
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             code = 0
             try:
-                asyncio.run(run_worker(index, [_worker_socket(sock)]))
+                own = sockets[index % len(sockets)]
+                for other in sockets:  # the worker's copies; the parent keeps every socket
+                    if other is not own:
+                        other.close()
+                asyncio.run(run_worker(index, [own]))
             except KeyboardInterrupt:
                 code = 0
             except BaseException:
@@ -163,15 +177,7 @@ def serve_workers(
             else:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-        sock.close()
+        for sock in sockets:
+            sock.close()
     return 0
 
-
-def _worker_socket(sock: socket.socket) -> socket.socket:
-    """In a worker: the socket it accepts on (its own beside a port holder, else the shared one)."""
-    if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-        host, port = sock.getsockname()[:2]
-        own = listening_socket(host, port, reuse_port=True)
-        sock.close()  # the worker's copy; the parent's keeps the port
-        return own
-    return sock
