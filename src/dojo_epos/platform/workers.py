@@ -77,15 +77,23 @@ def listening_socket(host: str, port: int, backlog: int = 2048, *,
 
 
 def listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
-    """One listening socket a worker on ``host:port`` (``SO_REUSEPORT``; the first one's port is
-    the one the system chose for port 0), or one shared socket where there is no such balancing."""
-    first = listening_socket(host, port, reuse_port=REUSE_PORT)
+    """One listening socket a worker on ``host:port`` (``SO_REUSEPORT``), or one shared socket
+    where there is no such balancing.
+
+    The port is claimed first with a plain bind, closed at once: ``SO_REUSEPORT`` would let these
+    sockets join another process's group on a port already served (a second ``platform serve``
+    on the same port would start and take half its connections), where the plain bind fails
+    with "address in use", as a single worker's socket does. It also picks the port for port 0.
+    """
     if not REUSE_PORT:
-        return [first]
-    sockets = [first]
+        return [listening_socket(host, port)]
+    probe = _bound(host, port, reuse_port=False)
+    port = probe.getsockname()[1]
+    probe.close()
+    sockets: list[socket.socket] = []
     try:
-        for _ in range(workers - 1):
-            sockets.append(listening_socket(host, first.getsockname()[1], reuse_port=True))
+        for _ in range(workers):
+            sockets.append(listening_socket(host, port, reuse_port=True))
     except BaseException:
         for sock in sockets:
             sock.close()
@@ -180,4 +188,3 @@ def serve_workers(
         for sock in sockets:
             sock.close()
     return 0
-
