@@ -192,6 +192,7 @@ async def test_a_burst_of_connections_is_spread_over_the_workers(supervisor: str
             writer.close()
         assert len(seen) == 2 and min(seen.values()) >= 8, seen
 
+
 async def test_a_worker_killed_with_9_its_epos_moves_and_calls_work_again(
     supervisor: str, pg_url: str,
 ) -> None:
